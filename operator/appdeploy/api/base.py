@@ -1,0 +1,36 @@
+"""The shared pydantic configuration of every API model.
+
+Fields are snake_case in Python and camelCase on the wire, unknown fields are
+errors (a typo in a release must not be silently ignored), and each field's
+docstring becomes its description in the generated CRD.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL_PATTERN, max_length=63)]
+"""A lowercase RFC 1123 label: step names, app names."""
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+class ApiModel(BaseModel):
+    """Base of all AppDeployment models: camelCase aliases, no unknown fields."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        use_attribute_docstrings=True,
+        frozen=False,
+    )
+
+    def to_wire(self) -> dict[str, object]:
+        """The JSON-ready dict Kubernetes stores: camelCase keys, unset optionals left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,142 @@
+"""The parts of a Kubernetes container and pod that a run step may set.
+
+These are the subset of core/v1 that release steps need, typed so that a typo
+is reported at validation time. Secrets are only ever *referenced* here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from appdeploy.api.base import ApiModel, NonEmptyStr
+
+
+def _quantity_text(value: Any) -> Any:
+    # YAML turns `cpu: 2` into an int; Kubernetes quantities are int-or-string.
+    if isinstance(value, bool):
+        raise ValueError("a quantity must be a number or a string such as \"500m\"")
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity_text),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+
+
+class KeyRef(ApiModel):
+    """A key of a Secret or ConfigMap in the release's namespace."""
+
+    name: NonEmptyStr
+    """Name of the Secret or ConfigMap."""
+    key: NonEmptyStr
+    """Key within it."""
+    optional: bool | None = None
+    """Start the step even when the key is missing."""
+
+
+class FieldRef(ApiModel):
+    """A field of the step's own pod, e.g. ``metadata.name``."""
+
+    field_path: NonEmptyStr
+    """Path of the field, e.g. ``metadata.namespace``."""
+    api_version: str | None = None
+    """Schema version the path is written in; default v1."""
+
+
+class ResourceFieldRef(ApiModel):
+    """A resource request or limit of the step's container."""
+
+    resource: NonEmptyStr
+    """e.g. ``limits.memory``."""
+    container_name: str | None = None
+    """Defaults to the step container."""
+    divisor: Quantity | None = None
+    """Unit to express the value in."""
+
+
+class EnvVarSource(ApiModel):
+    """Where an environment variable's value comes from (exactly one)."""
+
+    secret_key_ref: KeyRef | None = None
+    """A key of a Secret."""
+    config_map_key_ref: KeyRef | None = None
+    """A key of a ConfigMap."""
+    field_ref: FieldRef | None = None
+    """A field of the pod."""
+    resource_field_ref: ResourceFieldRef | None = None
+    """A resource of the container."""
+
+
+class EnvVar(ApiModel):
+    """An environment variable of the step container."""
+
+    name: NonEmptyStr
+    """Variable name."""
+    value: str | None = None
+    """Literal value; substitutions such as ``$(params.gitRevision)`` are resolved."""
+    value_from: EnvVarSource | None = None
+    """Take the value from a Secret, ConfigMap or the pod instead."""
+
+
+class NameRef(ApiModel):
+    """A Secret or ConfigMap referenced by name."""
+
+    name: NonEmptyStr
+    """Its name, in the release's namespace."""
+    optional: bool | None = None
+    """Start the step even when it does not exist."""
+
+
+class EnvFromSource(ApiModel):
+    """Every key of a Secret or ConfigMap as environment variables."""
+
+    prefix: str | None = None
+    """Prepended to each variable name."""
+    secret_ref: NameRef | None = None
+    """The Secret to read."""
+    config_map_ref: NameRef | None = None
+    """The ConfigMap to read."""
+
+
+class Resources(ApiModel):
+    """Compute resources of the step container."""
+
+    requests: dict[str, Quantity] = Field(default_factory=dict)
+    """Minimum resources, e.g. ``{cpu: "2", memory: 4Gi}``."""
+    limits: dict[str, Quantity] = Field(default_factory=dict)
+    """Maximum resources."""
+
+
+class Toleration(ApiModel):
+    """Lets the step's pod schedule onto nodes with a matching taint."""
+
+    key: str | None = None
+    """Taint key; empty with operator Exists matches every taint."""
+    operator: Literal["Exists", "Equal"] | None = None
+    """Exists or Equal (default)."""
+    value: str | None = None
+    """Taint value for operator Equal."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """Taint effect to match; empty matches all."""
+    toleration_seconds: int | None = None
+    """How long a NoExecute taint is tolerated."""
+
+
+class PodMetadata(ApiModel):
+    """Labels and annotations copied onto the step's pod."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Extra pod labels."""
+    annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra pod annotations."""

@@ -1,0 +1,174 @@
+"""The ``spec`` of an AppDeployment (DESIGN.md §2): the release as a DAG of steps.
+
+These models are the single source of truth for the API: the CRD in ``crds/``
+is generated from them and the admission webhook validates with them. They
+check shapes only; cross-step rules (needs, cycles, substitutions) live in
+``appdeploy.api.validation`` so each error can name its exact field path.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr
+from appdeploy.api.durations import Duration
+from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
+
+
+class StepType(StrEnum):
+    """What a step does: run a Job, wait for people, or wait for time."""
+
+    RUN = "run"
+    GATE = "gate"
+    WAIT = "wait"
+
+
+class OnTimeout(StrEnum):
+    """What a gate does when nobody decided before its deadline."""
+
+    FAIL = "Fail"
+    APPROVE = "Approve"
+
+
+class RetryPolicy(ApiModel):
+    """Automatic retries of a failed run step; the wait doubles after each attempt."""
+
+    limit: Annotated[int, Field(ge=0, le=100)] = 0
+    """Retries after the first attempt; 0 means the first failure fails the step."""
+    backoff: Duration = timedelta(seconds=30)
+    """Wait before the first retry; doubled before each further retry."""
+    max_backoff: Duration = timedelta(minutes=10)
+    """Upper bound of the doubled wait."""
+
+
+class Defaults(ApiModel):
+    """Values for steps that do not set their own."""
+
+    timeout: Duration = timedelta(hours=1)
+    """Deadline of each run step attempt."""
+    gate_timeout: Duration = timedelta(hours=72)
+    """How long a gate waits for a decision."""
+    retries: RetryPolicy = Field(default_factory=RetryPolicy)
+    """Retry policy of run steps."""
+
+
+class RunSpec(ApiModel):
+    """A container run to completion as a Kubernetes Job."""
+
+    image: NonEmptyStr
+    """Container image."""
+    command: list[str] = Field(default_factory=list)
+    """Entrypoint; the image's own when empty. Substitutions are resolved."""
+    args: list[str] = Field(default_factory=list)
+    """Arguments. Substitutions are resolved."""
+    env: list[EnvVar] = Field(default_factory=list)
+    """Environment variables; ``value`` may use substitutions."""
+    env_from: list[EnvFromSource] = Field(default_factory=list)
+    """Secrets and ConfigMaps exposed as environment variables."""
+    resources: Resources | None = None
+    """CPU and memory requests and limits."""
+    service_account_name: str | None = None
+    """Overrides ``spec.serviceAccountName`` for this step."""
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    """Node labels the step's pod must run on."""
+    tolerations: list[Toleration] = Field(default_factory=list)
+    """Taints the step's pod tolerates."""
+    pod_metadata: PodMetadata | None = None
+    """Labels and annotations copied onto the step's pod."""
+
+
+class Approvers(ApiModel):
+    """Who may decide a gate: named users, or members of named groups.
+
+    Service accounts count only when listed by full name in ``users``
+    (``system:serviceaccount:NAMESPACE:NAME``), never through a group.
+    """
+
+    users: list[NonEmptyStr] = Field(default_factory=list)
+    """Usernames as the API server authenticates them."""
+    groups: list[NonEmptyStr] = Field(default_factory=list)
+    """Groups whose members may decide."""
+
+
+class GateSpec(ApiModel):
+    """A manual decision: the step passes once enough allowed people approve."""
+
+    approvers: Approvers
+    """Who may approve or reject."""
+    description: str = ""
+    """What the approvers check; substitutions are resolved when the gate opens."""
+    required: Annotated[int, Field(ge=1)] = 1
+    """Approvals from distinct allowed people needed to pass."""
+    distinct_from: list[DnsLabel] = Field(default_factory=list)
+    """Gates whose deciders may not decide this one (four-eyes rule)."""
+    on_timeout: OnTimeout = OnTimeout.FAIL
+    """At the deadline without a decision: Fail the gate, or Approve it."""
+
+
+class WaitSpec(ApiModel):
+    """A soak period: the step succeeds ``duration`` after it started."""
+
+    duration: Duration
+    """How long to wait, e.g. ``24h``."""
+
+
+class Step(ApiModel):
+    """One node of the release DAG: exactly one of ``run``, ``gate`` or ``wait``."""
+
+    name: DnsLabel
+    """Unique among ``steps`` and ``finally``; used in Job names and annotations."""
+    needs: list[DnsLabel] = Field(default_factory=list)
+    """Steps that must succeed before this one starts; empty starts at once."""
+    timeout: Duration | None = None
+    """Run step: deadline of each attempt. Gate: deadline of the decision."""
+    retries: RetryPolicy | None = None
+    """Run step retries; defaults to ``spec.defaults.retries``."""
+    run: RunSpec | None = None
+    """Run a container as a Job."""
+    gate: GateSpec | None = None
+    """Wait for people to approve."""
+    wait: WaitSpec | None = None
+    """Wait for a fixed time."""
+
+    @property
+    def type(self) -> StepType:
+        """The step's kind; validation guarantees exactly one is set."""
+        if self.run is not None:
+            return StepType.RUN
+        if self.gate is not None:
+            return StepType.GATE
+        return StepType.WAIT
+
+
+class AppDeploymentSpec(ApiModel):
+    """A release of one app version: a DAG of steps and the steps that always run after."""
+
+    app: DnsLabel
+    """The app being released, e.g. ``shop``."""
+    version: NonEmptyStr
+    """The version being released, e.g. ``4.12.0``."""
+    params: dict[str, str] = Field(default_factory=dict)
+    """Values for ``$(params.NAME)`` substitutions."""
+    service_account_name: str | None = None
+    """Service account of run steps that do not set their own."""
+    defaults: Defaults = Field(default_factory=Defaults)
+    """Timeouts and retries for steps that do not set them."""
+    steps: Annotated[list[Step], Field(min_length=1)]
+    """The release DAG."""
+    finally_: list[Step] = Field(default_factory=list, alias="finally")
+    """Steps run after the DAG ends, whatever the outcome; ``$(run.phase)`` tells it."""
+
+    def all_steps(self) -> list[Step]:
+        """Main steps then finally steps, in declaration order."""
+        return [*self.steps, *self.finally_]
+
+    def step(self, name: str) -> Step:
+        """The step (main or finally) with this name; KeyError if there is none."""
+        for step in self.all_steps():
+            if step.name == name:
+                return step
+        raise KeyError(name)

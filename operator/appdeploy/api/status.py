@@ -1,0 +1,220 @@
+"""The ``status`` of an AppDeployment (DESIGN.md §3), written only by the operator.
+
+Status is the durable record of what was decided (approvals, retry times, gate
+deadlines, outputs) and a cache of what was observed (Jobs). The run's phase
+is derived from the step phases by the engine, never stored as the source of
+truth.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from appdeploy.api.base import ApiModel
+from appdeploy.api.spec import StepType
+from appdeploy.api.timestamps import Timestamp
+
+
+class Phase(StrEnum):
+    """Phase of the release's current run."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    INVALID = "Invalid"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when the run will not move again without a new spec or a human action."""
+        return self in TERMINAL_PHASES
+
+
+TERMINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELLED, Phase.INVALID})
+
+
+class StepPhase(StrEnum):
+    """Phase of one step in the current run."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    RETRYING = "Retrying"
+    WAITING = "Waiting"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
+    CANCELLED = "Cancelled"
+
+    @property
+    def is_done(self) -> bool:
+        """True when the step will not change again in this run (barring a retry)."""
+        return self in DONE_STEP_PHASES
+
+    @property
+    def is_active(self) -> bool:
+        """True while the step is started and not yet done."""
+        return self in (StepPhase.RUNNING, StepPhase.RETRYING, StepPhase.WAITING)
+
+
+DONE_STEP_PHASES = frozenset(
+    {StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.SKIPPED, StepPhase.CANCELLED}
+)
+
+
+class StatusModel(ApiModel):
+    """Status models leave out fields at their defaults, so ``kubectl get -o yaml`` stays short."""
+
+    def to_wire(self) -> dict[str, object]:
+        """The JSON-ready dict written to the status subresource."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+
+
+class Approval(StatusModel):
+    """One person's approval of a gate."""
+
+    user: str
+    """Username as authenticated by the API server."""
+    groups: list[str] = Field(default_factory=list)
+    """The person's groups at the time of approval."""
+    comment: str = ""
+    """What the person wrote."""
+    at: Timestamp
+    """When the approval was made."""
+    verified: bool = False
+    """True when the identity was signed by the admission webhook."""
+
+
+class Rejection(StatusModel):
+    """The decision that failed a gate."""
+
+    user: str
+    """Who rejected."""
+    groups: list[str] = Field(default_factory=list)
+    """Their groups at the time."""
+    reason: str = ""
+    """Why."""
+    at: Timestamp
+    """When."""
+    verified: bool = False
+    """True when the identity was signed by the admission webhook."""
+
+
+class StepStatus(StatusModel):
+    """State of one step (main or finally) in the current run."""
+
+    name: str
+    """Step name."""
+    type: StepType
+    """run, gate or wait."""
+    phase: StepPhase
+    """Where the step is."""
+    attempts: int = 0
+    """Jobs started for this step in this run (run steps)."""
+    attempts_before_retry: int = 0
+    """Attempts made before the last manual retry; automatic retries count from here."""
+    job: str | None = None
+    """Name of the Job of the latest attempt."""
+    started_at: Timestamp | None = None
+    """When the step started."""
+    finished_at: Timestamp | None = None
+    """When the step finished."""
+    deadline: Timestamp | None = None
+    """Gate: decision deadline. Wait: when the wait ends."""
+    next_attempt_at: Timestamp | None = None
+    """While Retrying: when the next attempt starts."""
+    message: str = ""
+    """Human-readable detail, e.g. ``exit code 1: signing identity not found``."""
+    outputs: dict[str, str] = Field(default_factory=dict)
+    """Outputs the step's container wrote to its termination message."""
+    approvals: list[Approval] = Field(default_factory=list)
+    """Gate: approvals received in this run."""
+    rejection: Rejection | None = None
+    """Gate: the rejection that failed it."""
+
+
+class ConditionStatus(StrEnum):
+    """metav1.Condition status values."""
+
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(StatusModel):
+    """A metav1.Condition: Ready, Reconciling or Stalled (kstatus-compatible)."""
+
+    type: str
+    """Ready, Reconciling or Stalled."""
+    status: ConditionStatus
+    """True, False or Unknown."""
+    reason: str
+    """CamelCase reason, e.g. AwaitingApproval."""
+    message: str
+    """Human-readable detail; may be empty."""
+    observed_generation: int | None = None
+    """The generation this condition was computed for."""
+    last_transition_time: Timestamp
+    """When ``status`` last changed."""
+
+
+class HistoryEntry(StatusModel):
+    """A finished or superseded earlier run."""
+
+    run: int
+    """The generation that run executed."""
+    version: str
+    """The app version it released."""
+    phase: str
+    """Succeeded, Failed, Cancelled, Invalid or Superseded."""
+    started_at: Timestamp | None = None
+    """When it started."""
+    finished_at: Timestamp | None = None
+    """When it ended."""
+
+
+HISTORY_LIMIT = 10
+
+
+class AppDeploymentStatus(StatusModel):
+    """What the operator observed and decided for the release."""
+
+    observed_generation: int | None = None
+    """The latest generation the operator processed."""
+    run: int | None = None
+    """The generation the current run executes."""
+    version: str | None = None
+    """The app version the current run releases."""
+    phase: Phase = Phase.PENDING
+    """Phase of the current run, derived from its steps."""
+    message: str = ""
+    """One line saying what the release waits on."""
+    started_at: Timestamp | None = None
+    """When the current run started."""
+    finished_at: Timestamp | None = None
+    """When the current run ended."""
+    steps: list[StepStatus] = Field(default_factory=list)
+    """Steps of the current run, main steps then finally steps."""
+    conditions: list[Condition] = Field(default_factory=list)
+    """Ready, Reconciling and Stalled."""
+    history: Annotated[list[HistoryEntry], Field(max_length=HISTORY_LIMIT)] = Field(
+        default_factory=list
+    )
+    """The last runs before this one, newest first."""
+
+    def to_wire(self) -> dict[str, object]:
+        """The status subresource's content; the phase is always shown."""
+        wire = super().to_wire()
+        wire["phase"] = str(self.phase)
+        return wire
+
+    def step(self, name: str) -> StepStatus:
+        """The status of the named step; KeyError if the run has no such step."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)

@@ -1,0 +1,178 @@
+"""``$(...)`` substitutions in step fields (DESIGN.md §2).
+
+Recognised references: ``$(app)``, ``$(version)``, ``$(params.NAME)``,
+``$(run.id)``, ``$(run.phase)`` (finally steps only) and
+``$(steps.STEP.outputs.NAME)``. Anything else is an error at validation time,
+so a typo never reaches a Job. ``$$(`` writes a literal ``$(`` (for shell
+command substitution inside ``sh -c`` scripts).
+
+Substitutions apply to a run step's image, command, args and env values, and
+to a gate's description.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from appdeploy.api.spec import RunSpec, Step
+
+_NAME = r"[A-Za-z0-9_][-A-Za-z0-9_.]*"
+_PARAM = re.compile(rf"^params\.({_NAME})$")
+_OUTPUT = re.compile(rf"^steps\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.outputs\.({_NAME})$")
+
+
+class ReferenceKind(StrEnum):
+    """What a ``$(...)`` reference names."""
+
+    APP = "app"
+    VERSION = "version"
+    PARAM = "params"
+    RUN_ID = "run.id"
+    RUN_PHASE = "run.phase"
+    OUTPUT = "outputs"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One parsed ``$(...)`` reference."""
+
+    kind: ReferenceKind
+    text: str
+    name: str = ""
+    step: str = ""
+
+
+@dataclass(frozen=True)
+class Values:
+    """What references resolve to in one run."""
+
+    app: str
+    version: str
+    params: Mapping[str, str]
+    run_id: str
+    run_phase: str | None
+    outputs: Mapping[str, Mapping[str, str]]
+
+
+class UnresolvedReference(Exception):
+    """A reference that has no value in this run (e.g. an output never produced)."""
+
+
+def parse_reference(expression: str) -> Reference:
+    """Parse the inside of ``$(...)``; ValueError naming the accepted forms if unknown."""
+    text = f"$({expression})"
+    simple = {
+        "app": ReferenceKind.APP,
+        "version": ReferenceKind.VERSION,
+        "run.id": ReferenceKind.RUN_ID,
+        "run.phase": ReferenceKind.RUN_PHASE,
+    }
+    if expression in simple:
+        return Reference(simple[expression], text)
+    if param := _PARAM.match(expression):
+        return Reference(ReferenceKind.PARAM, text, name=param.group(1))
+    if output := _OUTPUT.match(expression):
+        return Reference(ReferenceKind.OUTPUT, text, name=output.group(3), step=output.group(1))
+    raise ValueError(
+        f"unknown substitution {text}: use $(app), $(version), $(params.NAME), $(run.id), "
+        "$(run.phase) or $(steps.STEP.outputs.NAME); write $$( for a literal $("
+    )
+
+
+def _scan(text: str, on_reference: Callable[[str], str]) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        if text.startswith("$$(", index):
+            out.append("$(")
+            index += 3
+        elif text.startswith("$(", index):
+            end = text.find(")", index + 2)
+            if end < 0:
+                raise ValueError(f'unterminated substitution "{text[index:]}": missing ")"')
+            out.append(on_reference(text[index + 2 : end]))
+            index = end + 1
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
+def references_in(text: str) -> list[Reference]:
+    """Every reference in ``text``; ValueError on an unknown or unterminated one."""
+    found: list[Reference] = []
+
+    def collect(expression: str) -> str:
+        found.append(parse_reference(expression))
+        return ""
+
+    _scan(text, collect)
+    return found
+
+
+def _value_of(reference: Reference, values: Values) -> str:
+    match reference.kind:
+        case ReferenceKind.APP:
+            return values.app
+        case ReferenceKind.VERSION:
+            return values.version
+        case ReferenceKind.RUN_ID:
+            return values.run_id
+        case ReferenceKind.RUN_PHASE:
+            if values.run_phase is None:
+                raise UnresolvedReference(f"{reference.text} is only known in finally steps")
+            return values.run_phase
+        case ReferenceKind.PARAM:
+            if reference.name not in values.params:
+                raise UnresolvedReference(f"{reference.text}: no param {reference.name}")
+            return values.params[reference.name]
+        case ReferenceKind.OUTPUT:
+            produced = values.outputs.get(reference.step, {})
+            if reference.name not in produced:
+                raise UnresolvedReference(
+                    f"{reference.text}: step {reference.step} produced no output "
+                    f'"{reference.name}"'
+                    + (f" (it produced: {', '.join(sorted(produced))})" if produced else "")
+                )
+            return produced[reference.name]
+
+
+def substitute(text: str, values: Values) -> str:
+    """``text`` with every reference replaced; UnresolvedReference if one has no value."""
+    return _scan(text, lambda expression: _value_of(parse_reference(expression), values))
+
+
+def substitutable_fields(step: Step) -> Iterator[tuple[str, str]]:
+    """(path relative to the step, text) of every field where substitutions apply."""
+    if step.run is not None:
+        yield "run.image", step.run.image
+        for index, part in enumerate(step.run.command):
+            yield f"run.command[{index}]", part
+        for index, part in enumerate(step.run.args):
+            yield f"run.args[{index}]", part
+        for index, env in enumerate(step.run.env):
+            if env.value is not None:
+                yield f"run.env[{index}].value", env.value
+    if step.gate is not None:
+        yield "gate.description", step.gate.description
+
+
+def resolve_run(run: RunSpec, values: Values) -> RunSpec:
+    """A copy of ``run`` with substitutions resolved; UnresolvedReference if one cannot be."""
+    env = [
+        var.model_copy(update={"value": substitute(var.value, values)})
+        if var.value is not None
+        else var
+        for var in run.env
+    ]
+    return run.model_copy(
+        update={
+            "image": substitute(run.image, values),
+            "command": [substitute(part, values) for part in run.command],
+            "args": [substitute(part, values) for part in run.args],
+            "env": env,
+        }
+    )

@@ -1,0 +1,180 @@
+"""Whole-release validation (DESIGN.md §2): the rules a single field cannot check.
+
+``parse_spec`` is the one entry point: it checks shapes with the pydantic
+models, then the cross-step rules (unique names, exactly one kind per step,
+known ``needs``, no cycles, reachable approvals, substitutions that refer to
+params that exist and to outputs of ancestors). All problems are collected,
+each naming its field path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from appdeploy.api.graph import ancestors, find_cycle
+from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
+from appdeploy.api.spec import AppDeploymentSpec, Step, StepType
+from appdeploy.api.substitutions import ReferenceKind, references_in, substitutable_fields
+
+SPEC = "spec"
+
+
+def parse_spec(raw: Mapping[str, Any]) -> AppDeploymentSpec:
+    """The validated spec; InvalidSpec listing every problem with its field path."""
+    try:
+        spec = AppDeploymentSpec.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidSpec(problems_from(error, SPEC)) from None
+    problems = list(release_problems(spec))
+    if problems:
+        raise InvalidSpec(problems)
+    return spec
+
+
+def release_problems(spec: AppDeploymentSpec) -> Iterator[Problem]:
+    """Every cross-step problem of an already shape-valid spec."""
+    located = _locate(spec)
+    yield from _duplicate_names(located)
+    for path, step in located:
+        yield from _kind_problems(path, step)
+    yield from _needs_problems(f"{SPEC}.steps", spec.steps)
+    yield from _needs_problems(f"{SPEC}.finally", spec.finally_)
+    for path, step in located:
+        if step.gate is not None:
+            yield from _gate_problems(path, step, spec)
+    yield from _substitution_problems(spec, located)
+
+
+def _locate(spec: AppDeploymentSpec) -> list[tuple[str, Step]]:
+    return [(f"{SPEC}.steps[{i}]", step) for i, step in enumerate(spec.steps)] + [
+        (f"{SPEC}.finally[{i}]", step) for i, step in enumerate(spec.finally_)
+    ]
+
+
+def _duplicate_names(located: Sequence[tuple[str, Step]]) -> Iterator[Problem]:
+    first: dict[str, str] = {}
+    for path, step in located:
+        if step.name in first:
+            yield Problem(
+                f"{path}.name",
+                f'duplicate step name "{step.name}" (also {first[step.name]}.name); '
+                "names are unique among steps and finally",
+            )
+        else:
+            first[step.name] = path
+
+
+def _kind_problems(path: str, step: Step) -> Iterator[Problem]:
+    kinds = [kind for kind in ("run", "gate", "wait") if getattr(step, kind) is not None]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) if kinds else "none"
+        yield Problem(path, f"set exactly one of run, gate, wait (found {found})")
+        return
+    if step.retries is not None and step.run is None:
+        yield Problem(f"{path}.retries", f"only run steps retry; {step.name} is a {kinds[0]} step")
+    if step.timeout is not None and step.wait is not None:
+        yield Problem(f"{path}.timeout", "a wait step has no timeout; set wait.duration")
+    if step.gate is not None and path.startswith(f"{SPEC}.finally"):
+        yield Problem(
+            f"{path}.gate",
+            "finally steps cannot be gates: they run after the outcome is decided",
+        )
+
+
+def _needs_problems(prefix: str, steps: Sequence[Step]) -> Iterator[Problem]:
+    names = [step.name for step in steps]
+    scope = "steps" if prefix.endswith("steps") else "finally steps"
+    for index, step in enumerate(steps):
+        seen: set[str] = set()
+        for position, need in enumerate(step.needs):
+            path = f"{prefix}[{index}].needs[{position}]"
+            if need == step.name:
+                yield Problem(path, f"{step.name} cannot need itself")
+            elif need not in names:
+                yield Problem(
+                    path, f'unknown step "{need}" among {scope}{did_you_mean(need, names)}'
+                )
+            elif need in seen:
+                yield Problem(path, f'"{need}" is listed twice')
+            seen.add(need)
+    cycle = find_cycle({step.name: [n for n in step.needs if n != step.name] for step in steps})
+    if cycle is not None:
+        at = names.index(cycle[0])
+        yield Problem(f"{prefix}[{at}].needs", "cycle " + " -> ".join(cycle))
+
+
+def _gate_problems(path: str, step: Step, spec: AppDeploymentSpec) -> Iterator[Problem]:
+    assert step.gate is not None
+    gate = step.gate
+    users = set(gate.approvers.users)
+    if not users and not gate.approvers.groups:
+        yield Problem(f"{path}.gate.approvers", "name at least one user or group")
+    elif not gate.approvers.groups and gate.required > len(users):
+        yield Problem(
+            f"{path}.gate.required",
+            f"{gate.required} approvals required but only {len(users)} listed user(s) may approve and no group",
+        )
+    gates = [other.name for other in spec.steps if other.gate is not None]
+    for position, other in enumerate(gate.distinct_from):
+        where = f"{path}.gate.distinctFrom[{position}]"
+        if other == step.name:
+            yield Problem(where, f"{step.name} cannot be distinct from itself")
+        elif other not in gates:
+            yield Problem(where, f'unknown gate "{other}"{did_you_mean(other, gates)}')
+
+
+def _substitution_problems(
+    spec: AppDeploymentSpec, located: Sequence[tuple[str, Step]]
+) -> Iterator[Problem]:
+    main_needs = {step.name: step.needs for step in spec.steps}
+    finally_needs = {step.name: step.needs for step in spec.finally_}
+    for path, step in located:
+        in_finally = step.name in finally_needs and path.startswith(f"{SPEC}.finally")
+        upstream = (
+            set(main_needs) | ancestors(finally_needs, step.name)
+            if in_finally
+            else ancestors(main_needs, step.name)
+        )
+        for relative, text in substitutable_fields(step):
+            where = f"{path}.{relative}"
+            try:
+                references = references_in(text)
+            except ValueError as error:
+                yield Problem(where, str(error))
+                continue
+            for reference in references:
+                message = _reference_problem(reference.kind, reference.name, reference.step,
+                                             step.name, in_finally, upstream, spec)
+                if message:
+                    yield Problem(where, f"{reference.text}: {message}")
+
+
+def _reference_problem(
+    kind: ReferenceKind,
+    name: str,
+    producer: str,
+    consumer: str,
+    in_finally: bool,
+    upstream: set[str],
+    spec: AppDeploymentSpec,
+) -> str:
+    if kind is ReferenceKind.PARAM and name not in spec.params:
+        return f'no param "{name}" in spec.params{did_you_mean(name, spec.params)}'
+    if kind is ReferenceKind.RUN_PHASE and not in_finally:
+        return "the run's phase is only known in finally steps"
+    if kind is not ReferenceKind.OUTPUT:
+        return ""
+    names = [step.name for step in spec.all_steps()]
+    if producer not in names:
+        return f'no step named "{producer}"{did_you_mean(producer, names)}'
+    if spec.step(producer).type is not StepType.RUN:
+        return f"{producer} is a {spec.step(producer).type} step; only run steps have outputs"
+    if producer not in upstream:
+        return (
+            f"{producer} is not upstream of {consumer}; add it to needs "
+            "(directly or through another step)"
+        )
+    return ""

@@ -1,0 +1,211 @@
+"""Gates: wait for people, count approvals from distinct allowed people, honour deadlines.
+
+A decision that does not apply is refused with a Warning Event and changes
+nothing else; the annotation is removed either way so it cannot fire later.
+Service accounts decide only when listed by name, never through a group.
+"""
+
+from __future__ import annotations
+
+from appdeploy.api.problems import did_you_mean
+from appdeploy.api.spec import GateSpec, OnTimeout, Step, StepType
+from appdeploy.api.status import Approval, Rejection, StepPhase, StepStatus
+from appdeploy.api.substitutions import UnresolvedReference, substitute
+from appdeploy.api.timestamps import format_timestamp
+from appdeploy.engine.actions import EventType, RemoveAnnotation
+from appdeploy.engine.inputs import DecisionKind, ObservedDecision
+from appdeploy.engine.reasons import Reason
+from appdeploy.engine.run_steps import finish
+from appdeploy.engine.state import RunState
+
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+
+
+def open_gate(state: RunState, spec: Step, status: StepStatus) -> None:
+    """A gate whose needs succeeded starts waiting, with its decision deadline."""
+    assert spec.gate is not None
+    status.phase = StepPhase.WAITING
+    status.started_at = state.now
+    status.deadline = state.now + (spec.timeout or state.spec.defaults.gate_timeout)
+    try:
+        status.message = substitute(spec.gate.description, state.values(for_finally=False))
+    except UnresolvedReference as error:
+        # The description only informs the approvers; an unresolved value must not fail it.
+        status.message = f"{spec.gate.description} ({error})"
+
+
+def counted_approvers(state: RunState, status: StepStatus) -> list[str]:
+    """Distinct people whose approval counts, in the order they approved."""
+    trusted = state.settings.trust_unverified_approvals
+    users: list[str] = []
+    for approval in status.approvals:
+        if (approval.verified or trusted) and approval.user not in users:
+            users.append(approval.user)
+    return users
+
+
+def settle_gate(state: RunState, spec: Step, status: StepStatus) -> bool:
+    """Pass a Waiting gate with enough approvals, or apply onTimeout at its deadline."""
+    assert spec.gate is not None
+    approvers = counted_approvers(state, status)
+    if len(approvers) >= spec.gate.required:
+        finish(state, status, StepPhase.SUCCEEDED, "approved by " + ", ".join(approvers))
+        return True
+    if status.deadline is not None and state.now >= status.deadline:
+        tally = f"{len(approvers)} of {spec.gate.required} approvals"
+        if spec.gate.on_timeout is OnTimeout.APPROVE:
+            finish(state, status, StepPhase.SUCCEEDED, f"approved at its deadline ({tally})")
+        else:
+            finish(state, status, StepPhase.FAILED, f"no decision before its deadline ({tally})")
+        return True
+    return False
+
+
+def who_may_decide(gate: GateSpec) -> str:
+    """``group qa or user alice@example.com`` for messages."""
+    parts = []
+    if gate.approvers.groups:
+        label = "group" if len(gate.approvers.groups) == 1 else "groups"
+        parts.append(f"{label} {', '.join(gate.approvers.groups)}")
+    if gate.approvers.users:
+        label = "user" if len(gate.approvers.users) == 1 else "users"
+        parts.append(f"{label} {', '.join(gate.approvers.users)}")
+    return " or ".join(parts)
+
+
+def may_decide(gate: GateSpec, user: str, groups: tuple[str, ...]) -> bool:
+    """True when the person is listed, or (not being a service account) in a listed group."""
+    if user in gate.approvers.users:
+        return True
+    if user.startswith(SERVICE_ACCOUNT_PREFIX):
+        return False
+    return any(group in gate.approvers.groups for group in groups)
+
+
+def handle_decision(state: RunState, decision: ObservedDecision) -> None:
+    """Accept or refuse one approval/rejection annotation; always remove it."""
+    state.actions.append(RemoveAnnotation(decision.annotation))
+    refusal = _refusal(state, decision)
+    verb = "approval" if decision.kind is DecisionKind.APPROVE else "rejection"
+    who = decision.user or "someone"
+    if refusal == _ALREADY_RECORDED:
+        return
+    if refusal:
+        reason = (
+            Reason.APPROVAL_REFUSED
+            if decision.kind is DecisionKind.APPROVE
+            else Reason.REJECTION_REFUSED
+        )
+        state.warn(reason, f"{verb} of {decision.gate} by {who} refused: {refusal}")
+        return
+    assert decision.user is not None
+    spec = state.spec_step(decision.gate)
+    assert spec.gate is not None
+    status = state.step(decision.gate)
+    at = decision.at or state.now
+    if decision.kind is DecisionKind.REJECT:
+        status.rejection = Rejection(
+            user=decision.user,
+            groups=list(decision.groups),
+            reason=decision.comment,
+            at=at,
+            verified=decision.verified,
+        )
+        finish(state, status, StepPhase.FAILED, f"rejected by {decision.user}: {decision.comment}")
+        state.warn(Reason.REJECTION_ACCEPTED, f"{decision.gate} rejected by {decision.user}")
+        return
+    status.approvals.append(
+        Approval(
+            user=decision.user,
+            groups=list(decision.groups),
+            comment=decision.comment,
+            at=at,
+            verified=decision.verified,
+        )
+    )
+    count = len(counted_approvers(state, status))
+    state.post(
+        EventType.NORMAL,
+        Reason.APPROVAL_ACCEPTED,
+        f"{decision.gate} approved by {decision.user} ({count} of {spec.gate.required})",
+    )
+
+
+_ALREADY_RECORDED = "already recorded"
+
+
+def _refusal(state: RunState, decision: ObservedDecision) -> str:
+    if decision.problem:
+        return decision.problem
+    gates = [step.name for step in state.spec.steps if step.gate is not None]
+    try:
+        spec = state.spec_step(decision.gate)
+    except KeyError:
+        return f'no gate named "{decision.gate}"{did_you_mean(decision.gate, gates)}'
+    if spec.gate is None:
+        return f"{decision.gate} is a {spec.type} step, not a gate"
+    if not decision.verified and not state.settings.trust_unverified_approvals:
+        return (
+            "the identity is not verified (the admission webhook did not sign it); "
+            "enable the webhook, or run the operator with --trust-unverified-approvals"
+        )
+    if not decision.user:
+        return "the annotation does not say who decided; use kubectl appdeploy approve"
+    status = state.step(decision.gate)
+    if status.phase is not StepPhase.WAITING:
+        return not_waiting_message(state, decision.gate)
+    previous = next((a for a in status.approvals if a.user == decision.user), None)
+    if previous is not None:
+        same = previous.comment == decision.comment and decision.at in (None, previous.at)
+        if same and decision.kind is DecisionKind.APPROVE:
+            return _ALREADY_RECORDED
+        return f"{decision.user} already approved {decision.gate}"
+    if not may_decide(spec.gate, decision.user, decision.groups):
+        return (
+            f"{decision.user} is not an approver of {decision.gate}: "
+            f"it needs {who_may_decide(spec.gate)}"
+        )
+    for other in conflicting_gates(state, decision.gate):
+        if any(a.user == decision.user for a in state.step(other).approvals):
+            return (
+                f"{decision.user} approved {other}, and {decision.gate} must be decided "
+                "by someone else (distinctFrom)"
+            )
+    return ""
+
+
+def conflicting_gates(state: RunState, gate: str) -> list[str]:
+    """Gates whose deciders may not decide ``gate``: distinctFrom, in either direction."""
+    own = state.spec_step(gate).gate
+    assert own is not None
+    found = list(own.distinct_from)
+    for step in state.spec.steps:
+        if step.gate is not None and gate in step.gate.distinct_from and step.name not in found:
+            found.append(step.name)
+    return found
+
+
+def not_waiting_message(state: RunState, gate: str) -> str:
+    """Why a gate cannot be decided now, e.g. ``it waits for build-ios (Running)``."""
+    status = state.step(gate)
+    if status.phase is StepPhase.PENDING:
+        blocking = [
+            f"{need} ({state.step(need).phase})"
+            for need in state.spec_step(gate).needs
+            if state.step(need).phase is not StepPhase.SUCCEEDED
+        ]
+        return f"{gate} is Pending: it waits for {', '.join(blocking)}"
+    if status.phase is StepPhase.SUCCEEDED:
+        return f"{gate} already passed ({status.message})"
+    return f"{gate} is {status.phase}" + (f": {status.message}" if status.message else "")
+
+
+def describe_waiting_gate(state: RunState, spec: Step, status: StepStatus) -> str:
+    """``qa-signoff: 1 of 2 approvals (group qa), deadline 2026-11-30T10:00:00Z``."""
+    assert spec.gate is not None and spec.type is StepType.GATE
+    count = len(counted_approvers(state, status))
+    deadline = format_timestamp(status.deadline) if status.deadline else "none"
+    return (
+        f"{spec.name}: {count} of {spec.gate.required} approvals "
+        f"({who_may_decide(spec.gate)}), deadline {deadline}"
+    )

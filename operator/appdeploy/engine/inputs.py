@@ -1,0 +1,102 @@
+"""What the planner is given: the release, what the operator observed, and settings.
+
+The operator fills these from the API server. The planner trusts them as the
+truth about the cluster: in particular, a Job that a Running step refers to and
+that is absent from ``Observed.jobs`` is taken to have been deleted, so the
+operator must confirm absence (not merely a cold cache) before planning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Release:
+    """The AppDeployment as stored: its identity, raw spec and raw status."""
+
+    name: str
+    namespace: str
+    generation: int
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any] | None = None
+
+
+class JobState(StrEnum):
+    """Where an observed Job is."""
+
+    ACTIVE = "Active"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class ObservedJob:
+    """One Job of this release, identified by its labels, with what its pod reported."""
+
+    name: str
+    step: str
+    run: int
+    attempt: int
+    state: JobState
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str = ""
+    """Why it failed, e.g. ``DeadlineExceeded`` or the container's ``Error``."""
+    exit_code: int | None = None
+    termination_message: str = ""
+    """The container's termination message: outputs on success, the error on failure."""
+
+
+class DecisionKind(StrEnum):
+    """An approval or a rejection of a gate."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class ObservedDecision:
+    """An ``approve.appdeploy.dev/<gate>`` or ``reject.appdeploy.dev/<gate>`` annotation."""
+
+    annotation: str
+    kind: DecisionKind
+    gate: str
+    user: str | None
+    groups: tuple[str, ...] = ()
+    comment: str = ""
+    at: datetime | None = None
+    verified: bool = False
+    """The admission webhook's signature checked out."""
+    problem: str = ""
+    """Why the operator could not accept the annotation (e.g. a forged signature)."""
+
+
+@dataclass(frozen=True)
+class ObservedRequest:
+    """An ``appdeploy.dev/retry`` or ``appdeploy.dev/cancel`` annotation and its value."""
+
+    annotation: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything the operator saw for one release."""
+
+    jobs: tuple[ObservedJob, ...] = ()
+    decisions: tuple[ObservedDecision, ...] = ()
+    retry: ObservedRequest | None = None
+    cancel: ObservedRequest | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Operator-wide choices that change decisions."""
+
+    trust_unverified_approvals: bool = False
+    """Count approvals that the admission webhook did not sign (webhook disabled)."""

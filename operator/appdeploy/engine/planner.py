@@ -1,0 +1,131 @@
+"""``plan``: the one decision function of appdeploy.
+
+Given the AppDeployment as stored, what the operator observed for it, and the
+current time, return the new status, the actions that make the cluster match
+it, and when to look again. The order inside one pass is fixed: start or
+supersede the run, follow Jobs, apply cancel, retry and gate decisions, take
+every step as far as it can go, delete orphaned Jobs, then summarise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from appdeploy.api.problems import InvalidSpec
+from appdeploy.api.status import AppDeploymentStatus, Phase
+from appdeploy.api.timestamps import utc_seconds
+from appdeploy.api.validation import parse_spec
+from appdeploy.engine.actions import Plan
+from appdeploy.engine.gates import handle_decision
+from appdeploy.engine.inputs import Observed, Release, Settings
+from appdeploy.engine.progress import advance
+from appdeploy.engine.reasons import Reason
+from appdeploy.engine.requests import handle_cancel, handle_retry
+from appdeploy.engine.runs import delete_orphans, start_run
+from appdeploy.engine.state import RunState
+from appdeploy.engine.summary import (
+    conditions_for,
+    derive_phase,
+    next_wakeup,
+    run_message,
+    transition_events,
+)
+
+INVALID_MESSAGE_LIMIT = 5
+
+
+def plan(
+    release: Release,
+    observed: Observed,
+    now: datetime,
+    settings: Settings | None = None,
+) -> Plan:
+    """Decide the release's next status and actions; never raises for any stored spec."""
+    now = utc_seconds(now)
+    settings = settings or Settings()
+    previous = read_status(release.status)
+    try:
+        spec = parse_spec(release.spec)
+    except InvalidSpec as invalid:
+        return plan_invalid(release, previous, invalid, now)
+
+    state = RunState(
+        release=release,
+        spec=spec,
+        status=previous.model_copy(deep=True),
+        now=now,
+        settings=settings,
+        jobs={(j.step, j.attempt): j for j in observed.jobs if j.run == release.generation},
+    )
+    if previous.run != release.generation or not _matches(state):
+        start_run(state, previous)
+        before: dict[str, Any] = {}
+        before_phase = Phase.PENDING
+    else:
+        before = {s.name: (s.phase, s.attempts) for s in previous.steps}
+        before_phase = derive_phase(previous.steps)
+
+    advance(state)
+    if observed.cancel is not None:
+        handle_cancel(state, observed.cancel)
+    if observed.retry is not None:
+        handle_retry(state, observed.retry)
+    for decision in sorted(observed.decisions, key=lambda d: d.annotation):
+        handle_decision(state, decision)
+    advance(state)
+    delete_orphans(state, observed.jobs)
+
+    status = state.status
+    status.observed_generation = release.generation
+    status.phase = derive_phase(status.steps)
+    status.message = run_message(state, status.phase)
+    if status.phase.is_terminal:
+        status.finished_at = status.finished_at or now
+    status.conditions = conditions_for(
+        status.phase, status.message, release.generation, previous.conditions, now
+    )
+    transition_events(state, before, before_phase)
+    return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
+
+
+def read_status(raw: Mapping[str, Any] | None) -> AppDeploymentStatus:
+    """The stored status; an unreadable one counts as empty (the run restarts, adopting Jobs)."""
+    if not raw:
+        return AppDeploymentStatus()
+    try:
+        return AppDeploymentStatus.model_validate(raw)
+    except ValidationError:
+        return AppDeploymentStatus()
+
+
+def _matches(state: RunState) -> bool:
+    # A status whose steps do not match the spec (hand-edited, or from an old
+    # operator version) cannot be continued; the run restarts and adopts Jobs.
+    names = [step.name for step in state.spec.all_steps()]
+    return [step.name for step in state.status.steps] == names
+
+
+def plan_invalid(
+    release: Release, previous: AppDeploymentStatus, invalid: InvalidSpec, now: datetime
+) -> Plan:
+    """Phase Invalid and Stalled with the field-named problems; nothing is created or deleted."""
+    from appdeploy.engine.actions import EventType, PostEvent
+
+    problems = [str(problem) for problem in invalid.problems]
+    message = "; ".join(problems[:INVALID_MESSAGE_LIMIT])
+    if len(problems) > INVALID_MESSAGE_LIMIT:
+        message += f"; and {len(problems) - INVALID_MESSAGE_LIMIT} more"
+    status = previous.model_copy(deep=True)
+    status.observed_generation = release.generation
+    status.phase = Phase.INVALID
+    status.message = message
+    status.conditions = conditions_for(
+        Phase.INVALID, message, release.generation, previous.conditions, now
+    )
+    entering = previous.phase is not Phase.INVALID or previous.message != message
+    actions = (PostEvent(EventType.WARNING, Reason.INVALID_SPEC, message),) if entering else ()
+    return Plan(status=status, actions=actions, requeue_after=None)

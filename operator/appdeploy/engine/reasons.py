@@ -1,0 +1,31 @@
+"""Event and condition reasons, as a closed set so dashboards can match on them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """The ``reason`` of Events the planner posts."""
+
+    RUN_STARTED = "RunStarted"
+    RUN_SUPERSEDED = "RunSuperseded"
+    RUN_SUCCEEDED = "RunSucceeded"
+    RUN_FAILED = "RunFailed"
+    RUN_CANCELLED = "RunCancelled"
+    INVALID_SPEC = "InvalidSpec"
+    STEP_STARTED = "StepStarted"
+    STEP_SUCCEEDED = "StepSucceeded"
+    STEP_FAILED = "StepFailed"
+    STEP_RETRYING = "StepRetrying"
+    STEP_SKIPPED = "StepSkipped"
+    STEP_CANCELLED = "StepCancelled"
+    GATE_WAITING = "GateWaiting"
+    APPROVAL_ACCEPTED = "ApprovalAccepted"
+    APPROVAL_REFUSED = "ApprovalRefused"
+    REJECTION_ACCEPTED = "RejectionAccepted"
+    REJECTION_REFUSED = "RejectionRefused"
+    RETRY_ACCEPTED = "RetryAccepted"
+    RETRY_REFUSED = "RetryRefused"
+    CANCEL_ACCEPTED = "CancelAccepted"
+    CANCEL_REFUSED = "CancelRefused"

@@ -1,0 +1,145 @@
+"""Run steps: one Job per attempt, outputs from the termination message, retries, timeouts.
+
+Attempt numbers only grow within a run (a manual retry continues the count),
+so every Job name is used once and each attempt stays visible. A Job that
+exists for the next attempt before status says so (the operator crashed after
+creating it) is adopted, never created twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from appdeploy.api.durations import format_duration
+from appdeploy.api.naming import job_name_for
+from appdeploy.api.spec import Step
+from appdeploy.api.status import StepPhase, StepStatus
+from appdeploy.api.substitutions import UnresolvedReference, resolve_run
+from appdeploy.api.timestamps import format_timestamp
+from appdeploy.engine.actions import CreateJob, DeleteJob
+from appdeploy.engine.inputs import JobState, ObservedJob
+from appdeploy.engine.state import RunState
+
+
+def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
+    """Start the next attempt of a run step (or adopt its Job if it already exists)."""
+    assert spec.run is not None
+    attempt = status.attempts + 1
+    name = job_name_for(state.release.name, spec.name, state.run, attempt)
+    if (spec.name, attempt) not in state.jobs:
+        try:
+            resolved = resolve_run(spec.run, state.values(state.is_finally(spec.name)))
+        except UnresolvedReference as error:
+            finish(state, status, StepPhase.FAILED, f"cannot start: {error}")
+            return
+        state.actions.append(
+            CreateJob(
+                name=name,
+                step=spec.name,
+                run=state.run,
+                attempt=attempt,
+                spec=resolved,
+                service_account_name=spec.run.service_account_name
+                or state.spec.service_account_name,
+                deadline_seconds=int(state.run_timeout(spec).total_seconds()),
+            )
+        )
+    state.started.add((spec.name, attempt))
+    status.attempts = attempt
+    status.job = name
+    status.phase = StepPhase.RUNNING
+    status.started_at = status.started_at or state.now
+    status.next_attempt_at = None
+    status.message = ""
+
+
+def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
+    """Update a Running run step from its Job; True if the step changed."""
+    job = state.jobs.get((spec.name, status.attempts))
+    if job is None:
+        if (spec.name, status.attempts) in state.started:
+            return False
+        attempt_failed(state, spec, status, f"Job {status.job} was deleted before it finished")
+        return True
+    if job.state is JobState.SUCCEEDED:
+        status.outputs, note = outputs_from(job.termination_message)
+        finish(state, status, StepPhase.SUCCEEDED, note, job.finished_at)
+        return True
+    if job.state is JobState.FAILED:
+        attempt_failed(state, spec, status, failure_message(job, state.run_timeout(spec)))
+        return True
+    deadline = attempt_deadline(state, spec, job)
+    if deadline is not None and state.now >= deadline:
+        state.actions.append(DeleteJob(job.name, "attempt timed out"))
+        attempt_failed(
+            state, spec, status, f"timed out after {format_duration(state.run_timeout(spec))}"
+        )
+        return True
+    return False
+
+
+def attempt_deadline(state: RunState, spec: Step, job: ObservedJob) -> datetime | None:
+    """When the current attempt times out, if its Job reported a creation time."""
+    if job.created_at is None:
+        return None
+    return job.created_at + state.run_timeout(spec)
+
+
+def attempt_failed(state: RunState, spec: Step, status: StepStatus, message: str) -> None:
+    """Record a failed attempt: retry after backoff if the policy allows, else fail."""
+    policy = state.retry_policy(spec)
+    used = status.attempts - status.attempts_before_retry
+    if used <= policy.limit and state.main_failed() is None:
+        backoff = min(policy.backoff * (2 ** (used - 1)), policy.max_backoff)
+        status.phase = StepPhase.RETRYING
+        status.next_attempt_at = state.now + backoff
+        status.message = (
+            f"attempt {status.attempts} failed: {message}; "
+            f"retry {used} of {policy.limit} at {format_timestamp(status.next_attempt_at)}"
+        )
+        return
+    finish(state, status, StepPhase.FAILED, message)
+
+
+def retry_is_due(state: RunState, status: StepStatus) -> bool:
+    """True when a Retrying step's backoff has passed."""
+    return status.next_attempt_at is None or state.now >= status.next_attempt_at
+
+
+def finish(
+    state: RunState,
+    status: StepStatus,
+    phase: StepPhase,
+    message: str,
+    at: datetime | None = None,
+) -> None:
+    """Move a step to a done phase."""
+    status.phase = phase
+    status.message = message
+    status.finished_at = at or state.now
+    status.next_attempt_at = None
+
+
+def failure_message(job: ObservedJob, timeout: timedelta) -> str:
+    """What a failed Job tells a release engineer, e.g. ``exit code 1: no signing identity``."""
+    if job.reason == "DeadlineExceeded":
+        return f"timed out after {format_duration(timeout)} (Job deadline exceeded)"
+    detail = job.termination_message.strip()
+    if job.exit_code is not None:
+        return f"exit code {job.exit_code}" + (f": {detail}" if detail else "")
+    return detail or job.reason or "the Job failed"
+
+
+def outputs_from(message: str) -> tuple[dict[str, str], str]:
+    """Outputs from a termination message that is a JSON object of strings, and a note."""
+    text = message.strip()
+    if not text:
+        return {}, ""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values()):
+        return {str(key): value for key, value in parsed.items()}, ""
+    return {}, "termination message is not a JSON object of strings; no outputs recorded"

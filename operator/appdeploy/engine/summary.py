@@ -1,0 +1,180 @@
+"""What the status says about the whole run: phase, one-line message, conditions, Events.
+
+The phase is derived from the step phases alone, so it can never disagree
+with them. Conditions follow kstatus: Ready (succeeded), Reconciling (still
+moving), Stalled (ended without success, or invalid); their
+``lastTransitionTime`` moves only when their status flips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from appdeploy.api.spec import StepType
+from appdeploy.api.status import (
+    Condition,
+    ConditionStatus,
+    Phase,
+    StepPhase,
+    StepStatus,
+)
+from appdeploy.api.timestamps import format_timestamp
+from appdeploy.engine.actions import EventType
+from appdeploy.engine.gates import describe_waiting_gate, who_may_decide
+from appdeploy.engine.reasons import Reason
+from appdeploy.engine.run_steps import attempt_deadline
+from appdeploy.engine.state import RunState
+
+READY, RECONCILING, STALLED = "Ready", "Reconciling", "Stalled"
+INVALID_REASON = "InvalidSpec"
+
+
+def derive_phase(steps: Sequence[StepStatus]) -> Phase:
+    """The run's phase from its steps' phases (main and finally alike)."""
+    phases = [step.phase for step in steps]
+    if not phases or all(phase is StepPhase.PENDING for phase in phases):
+        return Phase.PENDING
+    if all(phase.is_done for phase in phases):
+        if StepPhase.FAILED in phases:
+            return Phase.FAILED
+        if StepPhase.CANCELLED in phases:
+            return Phase.CANCELLED
+        return Phase.SUCCEEDED
+    moving = {StepPhase.RUNNING, StepPhase.RETRYING}
+    if StepPhase.WAITING in phases and not moving.intersection(phases):
+        return Phase.AWAITING_APPROVAL
+    return Phase.RUNNING
+
+
+def run_message(state: RunState, phase: Phase) -> str:
+    """One line saying what the release waits on, or how it ended."""
+    steps = state.status.steps
+    if phase is Phase.SUCCEEDED:
+        return f"{state.spec.app} {state.spec.version} released: all {len(steps)} steps succeeded"
+    if phase in (Phase.FAILED, Phase.CANCELLED):
+        wanted = StepPhase.FAILED if phase is Phase.FAILED else StepPhase.CANCELLED
+        first = next(step for step in steps if step.phase is wanted)
+        return f"{first.name} {wanted.lower()}: {first.message}" if first.message else first.name
+    parts: list[str] = []
+    running = [s.name for s in steps if s.phase is StepPhase.RUNNING and s.type is StepType.RUN]
+    if running:
+        parts.append("running " + ", ".join(running))
+    for status in steps:
+        at = format_timestamp(status.deadline or status.next_attempt_at or state.now)
+        if status.phase is StepPhase.WAITING:
+            parts.append(describe_waiting_gate(state, state.spec_step(status.name), status))
+        elif status.phase is StepPhase.RUNNING and status.type is StepType.WAIT:
+            parts.append(f"{status.name}: waiting until {at}")
+        elif status.phase is StepPhase.RETRYING:
+            parts.append(f"{status.name}: retrying at {at}")
+    return "; ".join(parts) or "starting"
+
+
+def conditions_for(
+    phase: Phase,
+    message: str,
+    generation: int,
+    previous: Sequence[Condition],
+    now: datetime,
+) -> list[Condition]:
+    """Ready, Reconciling and Stalled for a phase, keeping transition times that did not flip."""
+    reason = INVALID_REASON if phase is Phase.INVALID else str(phase)
+    wanted = {
+        READY: phase is Phase.SUCCEEDED,
+        RECONCILING: not phase.is_terminal,
+        STALLED: phase in (Phase.FAILED, Phase.CANCELLED, Phase.INVALID),
+    }
+    before = {condition.type: condition for condition in previous}
+    conditions = []
+    for kind, true in wanted.items():
+        status = ConditionStatus.TRUE if true else ConditionStatus.FALSE
+        old = before.get(kind)
+        transition = old.last_transition_time if old and old.status == status else now
+        shown = message if kind == READY or true else ""
+        conditions.append(
+            Condition(
+                type=kind,
+                status=status,
+                reason=reason,
+                message=shown,
+                observed_generation=generation,
+                last_transition_time=transition,
+            )
+        )
+    return conditions
+
+
+def transition_events(
+    state: RunState, before: dict[str, tuple[StepPhase, int]], before_phase: Phase
+) -> None:
+    """One Event per step transition and per change of the run's phase."""
+    for status in state.status.steps:
+        old = before.get(status.name)
+        if old is not None and old == (status.phase, status.attempts):
+            continue
+        _step_event(state, status)
+    phase = state.status.phase
+    if phase != before_phase:
+        if phase is Phase.SUCCEEDED:
+            state.post(EventType.NORMAL, Reason.RUN_SUCCEEDED, state.status.message)
+        elif phase is Phase.FAILED:
+            state.warn(Reason.RUN_FAILED, state.status.message)
+        elif phase is Phase.CANCELLED:
+            state.post(EventType.NORMAL, Reason.RUN_CANCELLED, state.status.message)
+
+
+def _step_event(state: RunState, status: StepStatus) -> None:
+    name, detail = status.name, f": {status.message}" if status.message else ""
+    until = format_timestamp(status.deadline) if status.deadline else ""
+    match status.phase:
+        case StepPhase.RUNNING if status.type is StepType.RUN:
+            state.post(
+                EventType.NORMAL,
+                Reason.STEP_STARTED,
+                f"{name} started: attempt {status.attempts}, Job {status.job}",
+            )
+        case StepPhase.RUNNING:
+            state.post(EventType.NORMAL, Reason.STEP_STARTED, f"{name} waits until {until}")
+        case StepPhase.WAITING:
+            gate = describe_gate_opening(state, status)
+            state.post(EventType.NORMAL, Reason.GATE_WAITING, gate)
+        case StepPhase.SUCCEEDED:
+            state.post(EventType.NORMAL, Reason.STEP_SUCCEEDED, f"{name} succeeded{detail}")
+        case StepPhase.FAILED:
+            state.warn(Reason.STEP_FAILED, f"{name} failed{detail}")
+        case StepPhase.RETRYING:
+            state.warn(Reason.STEP_RETRYING, f"{name}{detail}")
+        case StepPhase.SKIPPED:
+            state.post(EventType.NORMAL, Reason.STEP_SKIPPED, f"{name} skipped{detail}")
+        case StepPhase.CANCELLED:
+            state.post(EventType.NORMAL, Reason.STEP_CANCELLED, f"{name} cancelled{detail}")
+        case StepPhase.PENDING:
+            pass
+
+
+def describe_gate_opening(state: RunState, status: StepStatus) -> str:
+    """``qa-signoff waits for 2 approvals from group qa until T: <description>``."""
+    gate = state.spec_step(status.name).gate
+    assert gate is not None
+    until = format_timestamp(status.deadline) if status.deadline else "no deadline"
+    text = f"{status.name} waits for {gate.required} approval(s) from {who_may_decide(gate)}"
+    return f"{text} until {until}" + (f": {status.message}" if status.message else "")
+
+
+def next_wakeup(state: RunState) -> timedelta | None:
+    """How long until the next time-based change (retry, deadline, end of wait, timeout)."""
+    moments: list[datetime] = []
+    for status in state.status.steps:
+        if status.phase is StepPhase.RETRYING and status.next_attempt_at is not None:
+            moments.append(status.next_attempt_at)
+        elif status.phase in (StepPhase.WAITING, StepPhase.RUNNING) and status.deadline:
+            moments.append(status.deadline)
+        elif status.phase is StepPhase.RUNNING and status.type is StepType.RUN:
+            job = state.jobs.get((status.name, status.attempts))
+            deadline = job and attempt_deadline(state, state.spec_step(status.name), job)
+            if deadline:
+                moments.append(deadline)
+    if not moments:
+        return None
+    return max(min(moments) - state.now, timedelta(0))
