@@ -51,13 +51,13 @@ def _coerce(value: Any) -> Any:
         return parse_duration(value)
     if isinstance(value, timedelta):
         return value
-    raise ValueError(f"invalid duration {value!r}: expected a string such as \"30m\"")
+    raise ValueError(f'invalid duration {value!r}: expected a string such as "30m"')
 
 
 Duration = Annotated[
     timedelta,
     BeforeValidator(_coerce),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 1}),
 ]
 """A timedelta written and read as ``1h30m`` text."""

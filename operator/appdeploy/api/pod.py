@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, StrictBool, StrictInt, WithJsonSchema
 
 from appdeploy.api.base import ApiModel, NonEmptyStr
 
@@ -16,7 +16,7 @@ from appdeploy.api.base import ApiModel, NonEmptyStr
 def _quantity_text(value: Any) -> Any:
     # YAML turns `cpu: 2` into an int; Kubernetes quantities are int-or-string.
     if isinstance(value, bool):
-        raise ValueError("a quantity must be a number or a string such as \"500m\"")
+        raise ValueError('a quantity must be a number or a string such as "500m"')
     if isinstance(value, int | float):
         return str(value)
     return value
@@ -41,7 +41,7 @@ class KeyRef(ApiModel):
     """Name of the Secret or ConfigMap."""
     key: NonEmptyStr
     """Key within it."""
-    optional: bool | None = None
+    optional: StrictBool | None = None
     """Start the step even when the key is missing."""
 
 
@@ -94,7 +94,7 @@ class NameRef(ApiModel):
 
     name: NonEmptyStr
     """Its name, in the release's namespace."""
-    optional: bool | None = None
+    optional: StrictBool | None = None
     """Start the step even when it does not exist."""
 
 
@@ -129,7 +129,7 @@ class Toleration(ApiModel):
     """Taint value for operator Equal."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     """Taint effect to match; empty matches all."""
-    toleration_seconds: int | None = None
+    toleration_seconds: StrictInt | None = None
     """How long a NoExecute taint is tolerated."""
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr
 from appdeploy.api.durations import Duration
@@ -37,7 +37,7 @@ class OnTimeout(StrEnum):
 class RetryPolicy(ApiModel):
     """Automatic retries of a failed run step; the wait doubles after each attempt."""
 
-    limit: Annotated[int, Field(ge=0, le=100)] = 0
+    limit: Annotated[StrictInt, Field(ge=0, le=100)] = 0
     """Retries after the first attempt; 0 means the first failure fails the step."""
     backoff: Duration = timedelta(seconds=30)
     """Wait before the first retry; doubled before each further retry."""
@@ -101,7 +101,7 @@ class GateSpec(ApiModel):
     """Who may approve or reject."""
     description: str = ""
     """What the approvers check; substitutions are resolved when the gate opens."""
-    required: Annotated[int, Field(ge=1)] = 1
+    required: Annotated[StrictInt, Field(ge=1)] = 1
     """Approvals from distinct allowed people needed to pass."""
     distinct_from: list[DnsLabel] = Field(default_factory=list)
     """Gates whose deciders may not decide this one (four-eyes rule)."""

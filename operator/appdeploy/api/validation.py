@@ -17,7 +17,12 @@ from pydantic import ValidationError
 from appdeploy.api.graph import ancestors, find_cycle
 from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
 from appdeploy.api.spec import AppDeploymentSpec, Step, StepType
-from appdeploy.api.substitutions import ReferenceKind, references_in, substitutable_fields
+from appdeploy.api.substitutions import (
+    Reference,
+    ReferenceKind,
+    references_in,
+    substitutable_fields,
+)
 
 SPEC = "spec"
 
@@ -115,7 +120,8 @@ def _gate_problems(path: str, step: Step, spec: AppDeploymentSpec) -> Iterator[P
     elif not gate.approvers.groups and gate.required > len(users):
         yield Problem(
             f"{path}.gate.required",
-            f"{gate.required} approvals required but only {len(users)} listed user(s) may approve and no group",
+            f"{gate.required} approvals required but only {len(users)} listed user(s) "
+            "may approve and no group",
         )
     gates = [other.name for other in spec.steps if other.gate is not None]
     for position, other in enumerate(gate.distinct_from):
@@ -146,21 +152,18 @@ def _substitution_problems(
                 yield Problem(where, str(error))
                 continue
             for reference in references:
-                message = _reference_problem(reference.kind, reference.name, reference.step,
-                                             step.name, in_finally, upstream, spec)
-                if message:
+                if message := _reference_problem(reference, step.name, in_finally, upstream, spec):
                     yield Problem(where, f"{reference.text}: {message}")
 
 
 def _reference_problem(
-    kind: ReferenceKind,
-    name: str,
-    producer: str,
+    reference: Reference,
     consumer: str,
     in_finally: bool,
     upstream: set[str],
     spec: AppDeploymentSpec,
 ) -> str:
+    kind, name, producer = reference.kind, reference.name, reference.step
     if kind is ReferenceKind.PARAM and name not in spec.params:
         return f'no param "{name}" in spec.params{did_you_mean(name, spec.params)}'
     if kind is ReferenceKind.RUN_PHASE and not in_finally:

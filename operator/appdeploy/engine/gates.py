@@ -141,7 +141,8 @@ def _refusal(state: RunState, decision: ObservedDecision) -> str:
     try:
         spec = state.spec_step(decision.gate)
     except KeyError:
-        return f'no gate named "{decision.gate}"{did_you_mean(decision.gate, gates)}'
+        hint = did_you_mean(decision.gate, gates) or f" (gates: {', '.join(gates) or 'none'})"
+        return f'no gate named "{decision.gate}"{hint}'
     if spec.gate is None:
         return f"{decision.gate} is a {spec.type} step, not a gate"
     if not decision.verified and not state.settings.trust_unverified_approvals:

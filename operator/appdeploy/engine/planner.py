@@ -19,7 +19,7 @@ from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.status import AppDeploymentStatus, Phase
 from appdeploy.api.timestamps import utc_seconds
 from appdeploy.api.validation import parse_spec
-from appdeploy.engine.actions import Plan
+from appdeploy.engine.actions import EventType, Plan, PostEvent
 from appdeploy.engine.gates import handle_decision
 from appdeploy.engine.inputs import Observed, Release, Settings
 from appdeploy.engine.progress import advance
@@ -113,8 +113,6 @@ def plan_invalid(
     release: Release, previous: AppDeploymentStatus, invalid: InvalidSpec, now: datetime
 ) -> Plan:
     """Phase Invalid and Stalled with the field-named problems; nothing is created or deleted."""
-    from appdeploy.engine.actions import EventType, PostEvent
-
     problems = [str(problem) for problem in invalid.problems]
     message = "; ".join(problems[:INVALID_MESSAGE_LIMIT])
     if len(problems) > INVALID_MESSAGE_LIMIT:

@@ -34,7 +34,9 @@ def _advance_step(state: RunState, spec: Step, status: StepStatus) -> bool:
             return follow_job(state, spec, status)
         case StepPhase.RETRYING:
             if failed is not None:
-                finish(state, status, StepPhase.CANCELLED, f"retry not attempted: {failed.name} failed")
+                finish(
+                    state, status, StepPhase.CANCELLED, f"retry not attempted: {failed.name} failed"
+                )
                 return True
             if retry_is_due(state, status):
                 start_attempt(state, spec, status)
@@ -65,8 +67,10 @@ def _start_if_ready(state: RunState, spec: Step, status: StepStatus) -> bool:
         finish(state, status, StepPhase.SKIPPED, f"not run: {failed.name} failed")
         return True
     needs = [state.step(need) for need in spec.needs]
-    blocked = next((need for need in needs if need.phase.is_done and
-                    need.phase is not StepPhase.SUCCEEDED), None)
+    blocked = next(
+        (need for need in needs if need.phase.is_done and need.phase is not StepPhase.SUCCEEDED),
+        None,
+    )
     if blocked is not None:
         finish(state, status, StepPhase.SKIPPED, f"not run: {blocked.name} {blocked.phase.lower()}")
         return True

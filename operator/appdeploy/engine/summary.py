@@ -171,10 +171,12 @@ def next_wakeup(state: RunState) -> timedelta | None:
         elif status.phase in (StepPhase.WAITING, StepPhase.RUNNING) and status.deadline:
             moments.append(status.deadline)
         elif status.phase is StepPhase.RUNNING and status.type is StepType.RUN:
+            spec = state.spec_step(status.name)
             job = state.jobs.get((status.name, status.attempts))
-            deadline = job and attempt_deadline(state, state.spec_step(status.name), job)
-            if deadline:
+            if job is not None and (deadline := attempt_deadline(state, spec, job)):
                 moments.append(deadline)
+            elif (status.name, status.attempts) in state.started:
+                moments.append(state.now + state.run_timeout(spec))
     if not moments:
         return None
     return max(min(moments) - state.now, timedelta(0))

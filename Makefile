@@ -1,0 +1,58 @@
+# appdeploy — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+CRD := crds/appdeployments.appdeploy.dev.yaml
+
+.PHONY: help
+help: ## Show the targets and what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+.PHONY: install
+install: $(PY) ## Create .venv and install appdeploy with its development tools
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+.PHONY: generate
+generate: ## Regenerate the CRD from the pydantic models
+	$(PY) -m appdeploy.api.crd --output $(CRD)
+
+.PHONY: verify
+verify: generate ## Fail when generated files differ from the committed ones
+	@git diff --exit-code -- crds/ || \
+	  (echo "generated files are stale: run 'make generate' and commit the result" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- crds/)" || \
+	  (echo "untracked generated files in crds/: commit them" >&2; git status --short -- crds/; exit 1)
+
+.PHONY: lint
+lint: ## ruff (lint + format check) and the import contracts (engine/api stay pure)
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	PYTHONPATH=operator $(BIN)/lint-imports
+
+.PHONY: format
+format: ## Format the code with ruff
+	$(BIN)/ruff format operator tests
+	$(BIN)/ruff check --fix operator tests
+
+.PHONY: typecheck
+typecheck: ## mypy --strict on operator/
+	$(BIN)/mypy
+
+.PHONY: test-unit
+test-unit: ## Unit and property tests with engine coverage
+	$(BIN)/pytest tests/unit --cov=appdeploy.engine --cov=appdeploy.api --cov-report=term-missing:skip-covered
+
+.PHONY: test-integration
+test-integration: ## Tests against the local Kubernetes control plane (builds it on first use)
+	$(BIN)/pytest tests/integration
+
+.PHONY: test
+test: verify lint typecheck test-unit test-integration ## Everything CI runs
