@@ -32,15 +32,12 @@ CRD_FILE = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
 FIXTURES = ROOT / "tests" / "fixtures"
 INVALID_SCHEMA = FIXTURES / "invalid-schema"
 
-# Disagreements between the CRD schema and the models, kept visible until fixed
-# (strict xfail: once the model is fixed the test passes, pytest reports XPASS as a
-# failure, and the entry is removed here).
-MODEL_ACCEPTS = {
-    "retries-limit-string.yaml": "pydantic lax mode coerces '3' to 3; the API server does not",
-}
-SCHEMA_ACCEPTS = {
-    "empty-duration.yaml": "DURATION_PATTERN matches ''; the Duration schema needs minLength: 1",
-}
+# Known disagreements between the CRD schema and the models, by fixture name and
+# reason. Each is a strict xfail: when the gap is fixed the test XPASSes, which
+# fails the run, and the entry is removed. Both are empty since the models
+# adopted StrictInt/StrictBool and the Duration schema gained minLength: 1.
+MODEL_ACCEPTS: dict[str, str] = {}
+SCHEMA_ACCEPTS: dict[str, str] = {}
 
 DESIGN_EXAMPLE = """
 apiVersion: appdeploy.dev/v1alpha1
@@ -162,10 +159,10 @@ def _as_json_schema(node: dict[str, Any]) -> dict[str, Any]:
     if "anyOf" in out:
         out["anyOf"] = [_as_json_schema(branch) for branch in out["anyOf"]]
     if out.pop("nullable", False):
+        # Not added to `enum`: the API server (1.34) rejects null for an enum even
+        # when the field is nullable.
         if "type" in out:
             out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
         if "anyOf" in out:
             out["anyOf"] = [*out["anyOf"], {"type": "null"}]
     return out

@@ -64,7 +64,6 @@ def build_crd() -> dict[str, Any]:
                 "plural": PLURAL,
                 "singular": KIND.lower(),
                 "shortNames": ["appdeploy", "ad"],
-                "categories": ["appdeploy"],
             },
             "scope": "Namespaced",
             "versions": [
