@@ -48,11 +48,27 @@ typecheck: ## mypy --strict on operator/
 
 .PHONY: test-unit
 test-unit: ## Unit and property tests with engine coverage
-	$(BIN)/pytest tests/unit --cov=appdeploy.engine --cov=appdeploy.api --cov-report=term-missing:skip-covered
+	$(BIN)/pytest tests/unit tests/cluster/test_units.py --cov=appdeploy.engine --cov=appdeploy.api --cov-report=term-missing:skip-covered
 
 .PHONY: test-integration
 test-integration: ## Tests against the local Kubernetes control plane (builds it on first use)
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/integration tests/cluster/test_faults.py
 
 .PHONY: test
 test: verify lint typecheck test-unit test-integration ## Everything CI runs
+
+.PHONY: cluster-build
+cluster-build: ## Build (or reuse) the local control plane binaries from Go modules
+	tests/cluster/build.sh
+
+.PHONY: cluster-up
+cluster-up: $(PY) ## Start the local control plane; prints the admin kubeconfig path
+	$(PY) -m tests.cluster up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane
+	$(PY) -m tests.cluster down
+
+.PHONY: cluster-status
+cluster-status: ## Show the local control plane's processes and health
+	$(PY) -m tests.cluster status

@@ -1,0 +1,1 @@
+"""Test suites for appdeploy (a package so tests can import shared helpers)."""
