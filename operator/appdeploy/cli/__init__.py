@@ -1,0 +1,1 @@
+"""The ``appdeploy`` (and ``kubectl-appdeploy``) command line."""

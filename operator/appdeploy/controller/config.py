@@ -1,0 +1,22 @@
+"""Operator-wide settings from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """How the operator runs."""
+
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty means the whole cluster."""
+    trust_unverified_approvals: bool = False
+    """Count approvals the admission webhook did not sign."""
+    job_ttl: timedelta | None = timedelta(hours=24)
+    """ttlSecondsAfterFinished of step Jobs; None keeps them until the release is deleted."""
+    workers: int = 4
+    """Releases reconciled in parallel (one key is never handled twice at once)."""
+    health_address: str = "127.0.0.1:8080"
+    """host:port of the liveness endpoint (/healthz)."""

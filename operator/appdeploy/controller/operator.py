@@ -1,0 +1,104 @@
+"""kopf wiring: watches feed the cache and the queue; startup starts the workers.
+
+Only ``on.event`` handlers are used: they keep no per-handler progress
+annotations and need no finalizers (Jobs are garbage-collected through their
+owner references, so deleting a release needs no cleanup of ours).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+from kubernetes import client, config
+
+from appdeploy.controller.cache import ReleaseCache
+from appdeploy.controller.config import OperatorConfig
+from appdeploy.controller.queue import WorkQueue
+from appdeploy.controller.reconcile import Reconciler
+from appdeploy.controller.workers import Workers
+from appdeploy.k8s.cluster import Cluster
+from appdeploy.k8s.labels import GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
+
+log = logging.getLogger("appdeploy")
+
+
+def kubernetes_client() -> client.ApiClient:
+    """An API client from the in-cluster service account, else from KUBECONFIG."""
+    try:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config()  # type: ignore[no-untyped-call]
+    return client.ApiClient()
+
+
+def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
+    """The handlers of one operator instance, bound to its own queue, cache and workers."""
+    registry = kopf.OperatorRegistry()
+    cache = ReleaseCache()
+    state: dict[str, Any] = {}
+
+    def enqueue(namespace: str | None, name: str | None) -> None:
+        if namespace and name and "queue" in state:
+            state["queue"].add((namespace, name))
+
+    @kopf.on.login(registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # A private registry has none of kopf's default login handlers.
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.on.startup(registry=registry)
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        settings.posting.enabled = False  # our Events are the planner's, not kopf's logs
+        settings.watching.server_timeout = 300
+        settings.watching.client_timeout = 330
+        queue: WorkQueue[tuple[str, str]] = WorkQueue()
+        reconciler = Reconciler(Cluster(kubernetes_client()), cache, operator_config)
+        workers = Workers(queue, reconciler, operator_config.workers)
+        state.update(queue=queue, workers=workers)
+        workers.start()
+        log.info(
+            "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
+            ",".join(operator_config.namespaces) or "(all)",
+            operator_config.trust_unverified_approvals,
+        )
+
+    @kopf.on.cleanup(registry=registry)
+    async def stop(**_: Any) -> None:
+        if "workers" in state:
+            await state["workers"].stop()
+
+    @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
+    def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
+        if event.get("type") == "DELETED" and namespace:
+            cache.forget((namespace, name))
+            return
+        enqueue(namespace, name)
+
+    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY: MANAGER}, registry=registry)
+    def on_job(event: kopf.RawEvent, **_: Any) -> None:
+        key = cache.put_job(event["object"], deleted=event.get("type") == "DELETED")
+        if key is not None:
+            enqueue(*key)
+
+    @kopf.on.event("", "v1", "pods", labels={MANAGED_BY: MANAGER}, registry=registry)
+    def on_pod(event: kopf.RawEvent, **_: Any) -> None:
+        key = cache.put_pod(event["object"], deleted=event.get("type") == "DELETED")
+        if key is not None:
+            enqueue(*key)
+
+    return registry
+
+
+def run(operator_config: OperatorConfig) -> None:
+    """Run the operator until interrupted."""
+    registry = build_registry(operator_config)
+    namespaces = list(operator_config.namespaces)
+    kopf.run(
+        registry=registry,
+        standalone=True,
+        clusterwide=not namespaces,
+        namespaces=namespaces,
+        liveness_endpoint=f"http://{operator_config.health_address}/healthz",
+    )

@@ -1,0 +1,117 @@
+"""One reconcile of one release: observe, plan, apply; return when to look again.
+
+Synchronous on purpose: it runs in a worker thread, and reads like the three
+steps it is. The observed Jobs come from the watch cache, but anything the
+planner would take as "deleted" is confirmed with a GET first, so a lagging
+cache can never fail a step or duplicate a Job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from appdeploy.controller.cache import Key, ReleaseCache
+from appdeploy.controller.config import OperatorConfig
+from appdeploy.engine import Observed, ObservedJob, Release, Settings, plan
+from appdeploy.k8s.annotations import read_requests
+from appdeploy.k8s.apply import apply_plan
+from appdeploy.k8s.cluster import Cluster
+from appdeploy.k8s.observe import newest_pod, observed_job
+
+log = logging.getLogger("appdeploy.reconcile")
+
+RETRY_SOON = timedelta(seconds=0)
+
+
+class Reconciler:
+    """Reconciles releases against one cluster."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        cache: ReleaseCache,
+        config: OperatorConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.cluster = cluster
+        self.cache = cache
+        self.config = config
+        self.clock = clock
+        self.settings = Settings(trust_unverified_approvals=config.trust_unverified_approvals)
+
+    def reconcile(self, key: Key) -> timedelta | None:
+        """Bring one release forward; the delay until it must be looked at again, if any."""
+        namespace, name = key
+        release = self.cluster.get_release(namespace, name)
+        if release is None:
+            self.cache.forget(key)
+            return None
+        now = self.clock()
+        observed = self.observe(key, release)
+        result = plan(
+            Release(
+                name=name,
+                namespace=namespace,
+                generation=int(release["metadata"].get("generation") or 1),
+                spec=release.get("spec") or {},
+                status=release.get("status"),
+            ),
+            observed,
+            now,
+            self.settings,
+        )
+        ttl = self.config.job_ttl
+        applied = apply_plan(
+            self.cluster, release, result, now, int(ttl.total_seconds()) if ttl else None
+        )
+        if applied.conflict:
+            log.debug("%s/%s changed while planning; reconciling again", namespace, name)
+            return RETRY_SOON
+        return result.requeue_after
+
+    def observe(self, key: Key, release: dict[str, Any]) -> Observed:
+        """What the planner needs: this release's Jobs (confirmed), and its annotations."""
+        namespace = key[0]
+        uid = release["metadata"].get("uid")
+        jobs = self.cache.jobs(key)
+        for name in self._referenced_jobs(release):
+            if name not in jobs and (job := self.cluster.get_job(namespace, name)) is not None:
+                jobs[name] = job
+        observed: list[ObservedJob] = []
+        for job in jobs.values():
+            if not _owned_by(job, uid):
+                continue
+            pods = self.cache.pods(namespace, job["metadata"]["name"])
+            if not pods and _finished(job):
+                pods = self.cluster.pods_of_job(namespace, job["metadata"]["name"])
+            seen = observed_job(job, newest_pod(pods))
+            if seen is not None:
+                observed.append(seen)
+        annotations = release["metadata"].get("annotations") or {}
+        decisions, retry, cancel = read_requests(annotations)
+        return Observed(
+            jobs=tuple(sorted(observed, key=lambda job: job.name)),
+            decisions=decisions,
+            retry=retry,
+            cancel=cancel,
+        )
+
+    @staticmethod
+    def _referenced_jobs(release: dict[str, Any]) -> list[str]:
+        steps = (release.get("status") or {}).get("steps") or []
+        return [step["job"] for step in steps if step.get("job") and step.get("phase") == "Running"]
+
+
+def _owned_by(job: dict[str, Any], uid: str | None) -> bool:
+    owners = job.get("metadata", {}).get("ownerReferences") or []
+    return any(owner.get("uid") == uid for owner in owners)
+
+
+def _finished(job: dict[str, Any]) -> bool:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return any(
+        c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions
+    )

@@ -1,0 +1,73 @@
+"""Workers: take keys off the queue, reconcile in a thread, schedule the next look.
+
+A failed reconcile is retried with a per-key exponential backoff (1s doubling
+to 5 minutes), so a broken API call never spins and never stops the release
+for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from kubernetes.client.exceptions import ApiException
+
+from appdeploy.controller.cache import Key
+from appdeploy.controller.queue import WorkQueue
+from appdeploy.controller.reconcile import Reconciler
+
+log = logging.getLogger("appdeploy.workers")
+
+FIRST_ERROR_DELAY = 1.0
+MAX_ERROR_DELAY = 300.0
+
+
+class Workers:
+    """A pool of asyncio tasks draining one WorkQueue."""
+
+    def __init__(self, queue: WorkQueue[Key], reconciler: Reconciler, count: int) -> None:
+        self.queue = queue
+        self.reconciler = reconciler
+        self.count = count
+        self._errors: dict[Key, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Start the worker tasks in the running loop."""
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"appdeploy-worker-{index}")
+            for index in range(self.count)
+        ]
+
+    async def stop(self) -> None:
+        """Cancel the workers and wait for them."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _work(self) -> None:
+        while True:
+            key = await self.queue.get()
+            try:
+                delay = await asyncio.to_thread(self.reconciler.reconcile, key)
+            except Exception as error:  # a reconcile must never kill its worker
+                failures = self._errors.get(key, 0) + 1
+                self._errors[key] = failures
+                wait = min(FIRST_ERROR_DELAY * 2 ** (failures - 1), MAX_ERROR_DELAY)
+                detail = (
+                    f"{error.status} {error.reason}" if isinstance(error, ApiException) else error
+                )
+                log.error(
+                    "%s/%s: reconcile failed (%s); retrying in %.0fs",
+                    *key,
+                    detail,
+                    wait,
+                    exc_info=not isinstance(error, ApiException),
+                )
+                self.queue.done(key)
+                self.queue.add_after(key, wait)
+                continue
+            self._errors.pop(key, None)
+            self.queue.done(key)
+            if delay is not None:
+                self.queue.add_after(key, delay.total_seconds())

@@ -1,0 +1,139 @@
+"""The API calls the operator makes, as plain-dict functions over the kubernetes client.
+
+Every call the operator makes goes through here, so the set of verbs (and
+the RBAC they need) is visible in one file: AppDeployments get / update
+status / patch; Jobs get / create / delete; pods list; Events create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from appdeploy.k8s.labels import API_VERSION, GROUP, KIND, PLURAL, VERSION
+
+CONFLICT, NOT_FOUND, ALREADY_EXISTS = 409, 404, 409
+COMPONENT = "appdeploy-operator"
+
+
+class Cluster:
+    """Typed-enough access to the resources appdeploy reads and writes."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.api_client = api_client
+        self.custom = client.CustomObjectsApi(api_client)
+        self.batch = client.BatchV1Api(api_client)
+        self.core = client.CoreV1Api(api_client)
+
+    def _plain(self, obj: Any) -> dict[str, Any]:
+        plain = self.api_client.sanitize_for_serialization(obj)  # type: ignore[no-untyped-call]
+        return cast(dict[str, Any], plain)
+
+    # --- AppDeployments --------------------------------------------------------
+    def get_release(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The AppDeployment, or None if it is gone."""
+        try:
+            body = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+        return cast(dict[str, Any], body)
+
+    def replace_status(self, release: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+        """Write status with optimistic concurrency; ApiException 409 if the object moved on."""
+        metadata = release["metadata"]
+        body = {**release, "status": status}
+        updated = self.custom.replace_namespaced_custom_object_status(
+            GROUP, VERSION, metadata["namespace"], PLURAL, metadata["name"], body
+        )
+        return cast(dict[str, Any], updated)
+
+    def remove_annotations(self, namespace: str, name: str, keys: Iterable[str]) -> None:
+        """Remove annotations (merge patch with nulls); a missing object is fine."""
+        patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
+        try:
+            self.custom.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, patch
+            )
+        except ApiException as error:
+            if error.status != NOT_FOUND:
+                raise
+
+    # --- Jobs and pods ------------------------------------------------------------
+    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A Job, or None if it does not exist."""
+        try:
+            return self._plain(self.batch.read_namespaced_job(name, namespace))
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+
+    def create_job(self, namespace: str, manifest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Create a Job; on AlreadyExists return the existing one. (job, created)."""
+        try:
+            job = self.batch.create_namespaced_job(namespace, manifest)  # type: ignore[arg-type]
+            return self._plain(job), True
+        except ApiException as error:
+            if error.status != ALREADY_EXISTS:
+                raise
+        existing = self.get_job(namespace, manifest["metadata"]["name"])
+        if existing is None:  # deleted in between: let the next pass decide again
+            raise RuntimeError(f"Job {manifest['metadata']['name']} vanished while adopting it")
+        return existing, False
+
+    def delete_job(self, namespace: str, name: str) -> None:
+        """Delete a Job and (in the background) its pods; NotFound is fine."""
+        try:
+            self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+        except ApiException as error:
+            if error.status != NOT_FOUND:
+                raise
+
+    def pods_of_job(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+        """The pods the Job controller made for a Job."""
+        pods = self.core.list_namespaced_pod(
+            namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}"
+        )
+        return [self._plain(pod) for pod in pods.items]
+
+    # --- Events -------------------------------------------------------------------
+    def post_event(
+        self, release: dict[str, Any], type_: str, reason: str, message: str, now: datetime
+    ) -> None:
+        """A core/v1 Event about the AppDeployment."""
+        metadata = release["metadata"]
+        stamp = now.astimezone(UTC)
+        self.core.create_namespaced_event(  # the client accepts plain dicts as bodies
+            metadata["namespace"],
+            {  # type: ignore[arg-type]
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {
+                    "generateName": f"{metadata['name']}.",
+                    "namespace": metadata["namespace"],
+                },
+                "involvedObject": {
+                    "apiVersion": API_VERSION,
+                    "kind": KIND,
+                    "name": metadata["name"],
+                    "namespace": metadata["namespace"],
+                    "uid": metadata.get("uid"),
+                    "resourceVersion": metadata.get("resourceVersion"),
+                },
+                "type": type_,
+                "reason": reason,
+                "message": message[:1024],
+                "source": {"component": COMPONENT},
+                "reportingComponent": COMPONENT,
+                "reportingInstance": COMPONENT,
+                "firstTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "lastTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "count": 1,
+            },
+        )

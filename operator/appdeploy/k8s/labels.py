@@ -1,0 +1,24 @@
+"""Labels and annotation keys the operator owns (all under ``appdeploy.dev``)."""
+
+from __future__ import annotations
+
+GROUP = "appdeploy.dev"
+VERSION = "v1alpha1"
+PLURAL = "appdeployments"
+KIND = "AppDeployment"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+DEPLOYMENT = "appdeploy.dev/deployment"
+STEP = "appdeploy.dev/step"
+RUN = "appdeploy.dev/run"
+ATTEMPT = "appdeploy.dev/attempt"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "appdeploy"
+
+APPROVE_PREFIX = "approve.appdeploy.dev/"
+REJECT_PREFIX = "reject.appdeploy.dev/"
+RETRY_ANNOTATION = "appdeploy.dev/retry"
+CANCEL_ANNOTATION = "appdeploy.dev/cancel"
+
+STEP_CONTAINER = "step"
+MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGER}"
