@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from appdeploy.api.crd import build_crd
+from tests.cluster.operator import OperatorProcess
+from tests.cluster.wait import wait_for
+from tests.integration.releases import Releases
 
 _HERE = Path(__file__).resolve().parent
 
@@ -14,3 +23,85 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.integration)
+
+
+# --- appdeploy on the cluster ------------------------------------------------------
+
+
+STORY_NAMESPACES = "t-*"
+
+
+def install_crd(api_client: Any) -> None:
+    """Create or update the generated CRD and wait until it is served."""
+    extensions = client.ApiextensionsV1Api(api_client)
+    crd = build_crd()
+    name = crd["metadata"]["name"]
+    try:
+        current = extensions.read_custom_resource_definition(name)
+        crd["metadata"]["resourceVersion"] = current.metadata.resource_version
+        extensions.replace_custom_resource_definition(name, crd)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+        extensions.create_custom_resource_definition(crd)
+
+    def established() -> bool:
+        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
+        return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+    wait_for(established, 30, f"CRD {name} to be Established")
+
+
+@pytest.fixture(scope="session")
+def crd(api_client: Any) -> None:
+    """The AppDeployment CRD, installed once per session."""
+    install_crd(api_client)
+
+
+@pytest.fixture(scope="session")
+def operator(
+    cluster: Any, crd: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """The operator process, watching the story namespaces (t-*), trusting unsigned approvals."""
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    process = OperatorProcess(
+        cluster.kubeconfig, log, ["--trust-unverified-approvals", "-n", STORY_NAMESPACES]
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def releases(api_client: Any, namespace: str, operator: OperatorProcess, kubectl: Any) -> Releases:
+    """Release helpers in a fresh namespace, where groups qa, compliance and dev may annotate."""
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    rbac.create_namespaced_role(
+        namespace,
+        {
+            "metadata": {"name": "release-approver"},
+            "rules": [
+                {
+                    "apiGroups": ["appdeploy.dev"],
+                    "resources": ["appdeployments"],
+                    "verbs": ["get", "list", "watch", "patch"],
+                }
+            ],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": "release-approvers"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "release-approver",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
+                for group in ("qa", "compliance", "dev")
+            ],
+        },
+    )
+    return Releases(api_client, namespace, kubectl)

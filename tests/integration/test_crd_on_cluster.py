@@ -16,34 +16,10 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from appdeploy.api.crd import build_crd
-from tests.cluster.wait import wait_for
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 BAD = sorted((ROOT / "tests" / "fixtures" / "invalid-schema").glob("*.yaml"))
 GROUP, VERSION, PLURAL = "appdeploy.dev", "v1alpha1", "appdeployments"
-
-
-@pytest.fixture(scope="module")
-def crd_installed(api_client: Any) -> None:
-    extensions = client.ApiextensionsV1Api(api_client)
-    crd = build_crd()
-    name = crd["metadata"]["name"]
-    try:
-        current = extensions.read_custom_resource_definition(name)
-        crd["metadata"]["resourceVersion"] = current.metadata.resource_version
-        extensions.replace_custom_resource_definition(name, crd)
-    except ApiException as error:
-        if error.status != 404:
-            raise
-        extensions.create_custom_resource_definition(crd)
-
-    def established() -> bool:
-        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    wait_for(established, 30, f"CRD {name} to be Established")
 
 
 def create(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +32,7 @@ def create(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[st
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_is_accepted_as_committed(
-    crd_installed: None, api_client: Any, namespace: str, path: Path
+    crd: None, api_client: Any, namespace: str, path: Path
 ) -> None:
     document = yaml.safe_load(path.read_text())
     created = create(api_client, namespace, document)
@@ -65,7 +41,7 @@ def test_every_example_is_accepted_as_committed(
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_a_bad_document_is_rejected_by_the_api_server(
-    crd_installed: None, api_client: Any, namespace: str, path: Path
+    crd: None, api_client: Any, namespace: str, path: Path
 ) -> None:
     expect = next(line for line in path.read_text().splitlines() if line.startswith("# expect: "))
     field = expect.removeprefix("# expect: ").split(":")[0]
@@ -76,7 +52,7 @@ def test_a_bad_document_is_rejected_by_the_api_server(
 
 
 def test_status_is_a_subresource_and_get_shows_the_printer_columns(
-    crd_installed: None,
+    crd: None,
     api_client: Any,
     namespace: str,
     kubectl: Callable[..., list[str]],
