@@ -20,3 +20,5 @@ class OperatorConfig:
     """Releases reconciled in parallel (one key is never handled twice at once)."""
     health_address: str = "127.0.0.1:8080"
     """host:port of the liveness endpoint (/healthz)."""
+    metrics_address: str = ""
+    """host:port of the Prometheus endpoint (/metrics); empty: off."""

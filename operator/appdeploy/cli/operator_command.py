@@ -1,0 +1,102 @@
+"""``appdeploy operator``: run the operator process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from appdeploy.api.durations import parse_duration
+
+
+def _duration_or_never(text: str) -> timedelta | None:
+    if text in ("never", "none", "0"):
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``appdeploy operator`` and its flags."""
+    operator = commands.add_parser(
+        "operator",
+        help="run the operator (reconciles AppDeployments into Jobs, gates and waits)",
+        description="Run the appdeploy operator until interrupted. It uses the in-cluster "
+        "service account, or KUBECONFIG / ~/.kube/config outside a cluster.",
+    )
+    operator.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch this namespace (repeatable; globs such as 'team-*' work); "
+        "default: the whole cluster",
+    )
+    operator.add_argument(
+        "--trust-unverified-approvals",
+        action="store_true",
+        help="count approvals the admission webhook did not sign (only for clusters "
+        "without the webhook: anyone who can annotate can then approve as anyone)",
+    )
+    operator.add_argument(
+        "--job-ttl",
+        type=_duration_or_never,
+        default=timedelta(hours=24),
+        metavar="DURATION",
+        help="delete finished step Jobs after this long, e.g. 24h (default), or 'never'",
+    )
+    operator.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        metavar="N",
+        help="releases reconciled in parallel (default 4)",
+    )
+    operator.add_argument(
+        "--health-address",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="where to serve the liveness endpoint /healthz (default 127.0.0.1:8080; "
+        "use 0.0.0.0:8080 in a pod)",
+    )
+    operator.add_argument(
+        "--metrics-address",
+        default="",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)",
+    )
+    operator.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one human-readable line per transition (default); json: JSON lines",
+    )
+    operator.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    operator.set_defaults(handler=run_operator_command)
+
+
+def run_operator_command(args: argparse.Namespace) -> int:
+    """Run the operator until interrupted; 2 on bad flags."""
+    # kopf and the kubernetes client load slowly; only this command needs them.
+    from appdeploy.controller.config import OperatorConfig  # noqa: PLC0415
+    from appdeploy.controller.logs import configure_logging  # noqa: PLC0415
+    from appdeploy.controller.operator import run  # noqa: PLC0415
+
+    if args.workers < 1:
+        print("appdeploy operator: --workers must be at least 1", file=sys.stderr)
+        return 2
+    configure_logging(args.log_format, args.verbose)
+    run(
+        OperatorConfig(
+            namespaces=tuple(args.namespace),
+            trust_unverified_approvals=args.trust_unverified_approvals,
+            job_ttl=args.job_ttl,
+            workers=args.workers,
+            health_address=args.health_address,
+            metrics_address=args.metrics_address,
+        )
+    )
+    return 0
