@@ -13,7 +13,7 @@ from kubernetes.client.exceptions import ApiException
 from appdeploy.api.crd import build_crd
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
-from tests.integration.releases import Releases
+from tests.integration.releases import Releases, grant_approvers
 
 _HERE = Path(__file__).resolve().parent
 
@@ -75,33 +75,5 @@ def operator(
 @pytest.fixture
 def releases(api_client: Any, namespace: str, operator: OperatorProcess, kubectl: Any) -> Releases:
     """Release helpers in a fresh namespace, where groups qa, compliance and dev may annotate."""
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    rbac.create_namespaced_role(
-        namespace,
-        {
-            "metadata": {"name": "release-approver"},
-            "rules": [
-                {
-                    "apiGroups": ["appdeploy.dev"],
-                    "resources": ["appdeployments"],
-                    "verbs": ["get", "list", "watch", "patch"],
-                }
-            ],
-        },
-    )
-    rbac.create_namespaced_role_binding(
-        namespace,
-        {
-            "metadata": {"name": "release-approvers"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "release-approver",
-            },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
-                for group in ("qa", "compliance", "dev")
-            ],
-        },
-    )
+    grant_approvers(api_client, namespace)
     return Releases(api_client, namespace, kubectl)

@@ -72,6 +72,39 @@ def release_spec(
     return spec
 
 
+def grant_approvers(api_client: Any, namespace: str) -> None:
+    """Let groups qa, compliance and dev read and annotate releases in the namespace."""
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    rbac.create_namespaced_role(
+        namespace,
+        {
+            "metadata": {"name": "release-approver"},
+            "rules": [
+                {
+                    "apiGroups": ["appdeploy.dev"],
+                    "resources": ["appdeployments"],
+                    "verbs": ["get", "list", "watch", "patch"],
+                }
+            ],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": "release-approvers"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "release-approver",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
+                for group in ("qa", "compliance", "dev")
+            ],
+        },
+    )
+
+
 class Releases:
     """AppDeployments of one test namespace."""
 

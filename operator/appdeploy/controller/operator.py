@@ -13,6 +13,7 @@ from typing import Any
 import kopf
 from kubernetes import client, config
 
+from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.queue import WorkQueue
@@ -54,7 +55,10 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         queue: WorkQueue[tuple[str, str]] = WorkQueue()
-        reconciler = Reconciler(Cluster(kubernetes_client()), cache, operator_config)
+        cluster = Cluster(kubernetes_client(), on_request=metrics.count_request)
+        reconciler = Reconciler(cluster, cache, operator_config)
+        if operator_config.metrics_address:
+            metrics.serve(operator_config.metrics_address)
         workers = Workers(queue, reconciler, operator_config.workers)
         state.update(queue=queue, workers=workers)
         workers.start()

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.config import OperatorConfig
-from appdeploy.engine import Observed, ObservedJob, Release, Settings, plan
+from appdeploy.engine import Observed, ObservedJob, PostEvent, Release, Settings, plan
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import apply_plan
 from appdeploy.k8s.cluster import Cluster
@@ -41,6 +42,7 @@ class Reconciler:
         self.config = config
         self.clock = clock
         self.settings = Settings(trust_unverified_approvals=config.trust_unverified_approvals)
+        self.phases = metrics.PhaseTracker()
 
     def reconcile(self, key: Key) -> timedelta | None:
         """Bring one release forward; the delay until it must be looked at again, if any."""
@@ -48,6 +50,7 @@ class Reconciler:
         release = self.cluster.get_release(namespace, name)
         if release is None:
             self.cache.forget(key)
+            self.phases.set(key, None)
             return None
         now = self.clock()
         observed = self.observe(key, release)
@@ -69,7 +72,12 @@ class Reconciler:
         )
         if applied.conflict:
             log.debug("%s/%s changed while planning; reconciling again", namespace, name)
+            metrics.RECONCILES.labels("conflict").inc()
             return RETRY_SOON
+        metrics.RECONCILES.labels("ok").inc()
+        self.phases.set(key, str(result.status.phase))
+        for event in result.of_type(PostEvent):
+            metrics.EVENTS.labels(str(event.type), str(event.reason)).inc()
         return result.requeue_after
 
     def observe(self, key: Key, release: dict[str, Any]) -> Observed:

@@ -12,6 +12,7 @@ import logging
 
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key
 from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
@@ -48,9 +49,12 @@ class Workers:
     async def _work(self) -> None:
         while True:
             key = await self.queue.get()
+            metrics.QUEUE_DEPTH.set(len(self.queue))
             try:
-                delay = await asyncio.to_thread(self.reconciler.reconcile, key)
+                with metrics.RECONCILE_SECONDS.time():
+                    delay = await asyncio.to_thread(self.reconciler.reconcile, key)
             except Exception as error:  # a reconcile must never kill its worker
+                metrics.RECONCILES.labels("error").inc()
                 failures = self._errors.get(key, 0) + 1
                 self._errors[key] = failures
                 wait = min(FIRST_ERROR_DELAY * 2 ** (failures - 1), MAX_ERROR_DELAY)

@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from appdeploy.engine import CreateJob, DeleteJob, Plan, PostEvent, RemoveAnnotation
 from appdeploy.k8s.cluster import CONFLICT, Cluster
+from appdeploy.k8s.failpoints import failpoint
 from appdeploy.k8s.jobs import build_job
 
 log = logging.getLogger("appdeploy")
@@ -56,12 +57,15 @@ def apply_plan(
                 f"{name} (uid {uid}); delete or rename it"
             )
         created += fresh
+    if created:
+        failpoint("after-job-create")
     for delete in plan.of_type(DeleteJob):
         cluster.delete_job(namespace, delete.name)
 
     status = plan.status.to_wire()
     written = False
     if status != release.get("status"):
+        failpoint("before-status-write")
         try:
             cluster.replace_status(release, status)
         except ApiException as error:
@@ -69,6 +73,7 @@ def apply_plan(
                 return Applied(status_written=False, conflict=True, jobs_created=created)
             raise
         written = True
+        failpoint("after-status-write")
 
     removals = [action.key for action in plan.of_type(RemoveAnnotation)]
     if removals:

@@ -7,7 +7,7 @@ status / patch; Jobs get / create / delete; pods list; Events create.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,8 +23,14 @@ COMPONENT = "appdeploy-operator"
 class Cluster:
     """Typed-enough access to the resources appdeploy reads and writes."""
 
-    def __init__(self, api_client: client.ApiClient) -> None:
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        on_request: Callable[[str, str], None] = lambda verb, resource: None,
+    ) -> None:
         self.api_client = api_client
+        self.on_request = on_request
+        """Called with (verb, resource) before every API request, for metrics."""
         self.custom = client.CustomObjectsApi(api_client)
         self.batch = client.BatchV1Api(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -36,6 +42,7 @@ class Cluster:
     # --- AppDeployments --------------------------------------------------------
     def get_release(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The AppDeployment, or None if it is gone."""
+        self.on_request("get", "appdeployments")
         try:
             body = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
         except ApiException as error:
@@ -46,6 +53,7 @@ class Cluster:
 
     def replace_status(self, release: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         """Write status with optimistic concurrency; ApiException 409 if the object moved on."""
+        self.on_request("update", "appdeployments/status")
         metadata = release["metadata"]
         body = {**release, "status": status}
         updated = self.custom.replace_namespaced_custom_object_status(
@@ -55,6 +63,7 @@ class Cluster:
 
     def remove_annotations(self, namespace: str, name: str, keys: Iterable[str]) -> None:
         """Remove annotations (merge patch with nulls); a missing object is fine."""
+        self.on_request("patch", "appdeployments")
         patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
         try:
             self.custom.patch_namespaced_custom_object(
@@ -67,6 +76,7 @@ class Cluster:
     # --- Jobs and pods ------------------------------------------------------------
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A Job, or None if it does not exist."""
+        self.on_request("get", "jobs")
         try:
             return self._plain(self.batch.read_namespaced_job(name, namespace))
         except ApiException as error:
@@ -76,6 +86,7 @@ class Cluster:
 
     def create_job(self, namespace: str, manifest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create a Job; on AlreadyExists return the existing one. (job, created)."""
+        self.on_request("create", "jobs")
         try:
             job = self.batch.create_namespaced_job(namespace, manifest)  # type: ignore[arg-type]
             return self._plain(job), True
@@ -89,6 +100,7 @@ class Cluster:
 
     def delete_job(self, namespace: str, name: str) -> None:
         """Delete a Job and (in the background) its pods; NotFound is fine."""
+        self.on_request("delete", "jobs")
         try:
             self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
         except ApiException as error:
@@ -97,6 +109,7 @@ class Cluster:
 
     def pods_of_job(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         """The pods the Job controller made for a Job."""
+        self.on_request("list", "pods")
         pods = self.core.list_namespaced_pod(
             namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}"
         )
@@ -107,6 +120,7 @@ class Cluster:
         self, release: dict[str, Any], type_: str, reason: str, message: str, now: datetime
     ) -> None:
         """A core/v1 Event about the AppDeployment."""
+        self.on_request("create", "events")
         metadata = release["metadata"]
         stamp = now.astimezone(UTC)
         self.core.create_namespaced_event(  # the client accepts plain dicts as bodies

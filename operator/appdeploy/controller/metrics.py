@@ -1,0 +1,61 @@
+"""Prometheus metrics of the operator (``--metrics-address``).
+
+What an SRE asks of a release operator: is it keeping up (reconcile rate,
+duration, errors, queue depth), what does it cost the API server (requests by
+verb and resource), and where are the releases (count by phase, Events by
+reason, so "releases waiting for approval" is one query).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from appdeploy.controller.cache import Key
+
+RECONCILES = Counter("appdeploy_reconciles_total", "Reconciles of releases, by result", ["result"])
+RECONCILE_SECONDS = Histogram(
+    "appdeploy_reconcile_duration_seconds",
+    "Time to observe, plan and apply one release",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+API_REQUESTS = Counter(
+    "appdeploy_api_requests_total",
+    "Requests the reconciler made to the API server (watches not included)",
+    ["verb", "resource"],
+)
+EVENTS = Counter(
+    "appdeploy_events_total", "Events posted on releases, by type and reason", ["type", "reason"]
+)
+RELEASES = Gauge("appdeploy_releases", "Releases known to this operator, by phase", ["phase"])
+QUEUE_DEPTH = Gauge("appdeploy_queue_depth", "Releases waiting for a worker")
+
+
+class PhaseTracker:
+    """Keeps ``appdeploy_releases{phase}`` equal to the phases last seen per release."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._phases: dict[Key, str] = {}
+
+    def set(self, key: Key, phase: str | None) -> None:
+        """Record a release's phase (None: the release is gone)."""
+        with self._lock:
+            old = self._phases.pop(key, None)
+            if old is not None:
+                RELEASES.labels(old).dec()
+            if phase is not None:
+                self._phases[key] = phase
+                RELEASES.labels(phase).inc()
+
+
+def count_request(verb: str, resource: str) -> None:
+    """Cluster's request hook."""
+    API_REQUESTS.labels(verb, resource).inc()
+
+
+def serve(address: str) -> None:
+    """Serve /metrics on host:port."""
+    host, _, port = address.rpartition(":")
+    start_http_server(int(port), addr=host or "0.0.0.0")

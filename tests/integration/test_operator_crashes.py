@@ -1,0 +1,215 @@
+"""Crash safety: SIGKILL the operator at the worst moments; the release still completes
+with exactly one Job per (run, step, attempt) and no approval lost or counted twice.
+
+Each story runs its own operator on its own namespace (not one the shared
+operator watches), armed with a failpoint (``APPDEPLOY_FAILPOINTS``) that
+makes the process kill itself at that exact point of applying a plan.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from tests.cluster.operator import OperatorProcess
+from tests.cluster.wait import wait_for
+from tests.integration.releases import (
+    Releases,
+    gate_step,
+    grant_approvers,
+    release_spec,
+    run_step,
+)
+
+TIMEOUT = 60.0
+
+
+class CrashableOperator:
+    """Starts operators on one namespace; each may be armed with failpoints."""
+
+    def __init__(self, kubeconfig: Path, namespace: str, logs: Path) -> None:
+        self.kubeconfig = kubeconfig
+        self.namespace = namespace
+        self.logs = logs
+        self.current: OperatorProcess | None = None
+        self.started = 0
+
+    def start(self, failpoints: str = "") -> OperatorProcess:
+        self.started += 1
+        previous = os.environ.get("APPDEPLOY_FAILPOINTS")
+        os.environ["APPDEPLOY_FAILPOINTS"] = failpoints
+        try:
+            self.current = OperatorProcess(
+                self.kubeconfig,
+                self.logs / f"operator-{self.started}.log",
+                ["--trust-unverified-approvals", "-n", self.namespace],
+            ).start()
+        finally:
+            if previous is None:
+                os.environ.pop("APPDEPLOY_FAILPOINTS", None)
+            else:
+                os.environ["APPDEPLOY_FAILPOINTS"] = previous
+        return self.current
+
+    def wait_until_crashed(self) -> None:
+        process = self.current
+        assert process is not None and process.process is not None
+        wait_for(
+            lambda: process.process.poll() is not None,
+            TIMEOUT,
+            f"the operator to hit its failpoint (log: {process.log_path})",
+        )
+        assert process.process.returncode == -9, "it died by SIGKILL at the failpoint"
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.stop()
+
+
+@pytest.fixture
+def crash_namespace(api_client: Any, crd: None) -> Iterator[str]:
+    core = client.CoreV1Api(api_client)
+    name = f"crash-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": name}})
+    wait_for(
+        lambda: core.list_namespaced_service_account(name).items,
+        30,
+        f"ServiceAccount {name}/default",
+    )
+    grant_approvers(api_client, name)
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture
+def operators(cluster: Any, crash_namespace: str, tmp_path: Path) -> Iterator[CrashableOperator]:
+    crashable = CrashableOperator(cluster.kubeconfig, crash_namespace, tmp_path)
+    yield crashable
+    crashable.stop()
+
+
+@pytest.fixture
+def story(api_client: Any, crash_namespace: str, kubectl: Callable[..., list[str]]) -> Releases:
+    return Releases(api_client, crash_namespace, kubectl)
+
+
+def one_job_per_attempt(releases: Releases, name: str) -> Counter[tuple[str, str, str]]:
+    attempts = Counter(
+        (labels["appdeploy.dev/run"], labels["appdeploy.dev/step"], labels["appdeploy.dev/attempt"])
+        for labels in (job["metadata"]["labels"] for job in releases.jobs(name))
+    )
+    assert all(count == 1 for count in attempts.values()), attempts
+    return attempts
+
+
+def test_a_crash_right_after_creating_a_job(operators: CrashableOperator, story: Releases) -> None:
+    operators.start(failpoints="after-job-create")
+    story.apply("shop", release_spec(run_step("build", seconds=1), run_step("ship", ["build"])))
+    operators.wait_until_crashed()
+    assert story.job_names("shop") == ["shop-build-r1-a1"]
+    assert not story.status("shop").steps, "the crash came before the status write"
+
+    operators.start()
+    done = story.wait_for("shop", phase="Succeeded")
+    assert done.step("build").attempts == 1
+    assert one_job_per_attempt(story, "shop") == Counter(
+        {("1", "build", "1"): 1, ("1", "ship", "1"): 1}
+    )
+
+
+def test_a_crash_between_an_approval_and_its_status_write(
+    operators: CrashableOperator, story: Releases
+) -> None:
+    operators.start()
+    story.apply("shop", release_spec(gate_step("qa", required=2), run_step("ship", ["qa"])))
+    story.wait_for("shop", phase="AwaitingApproval")
+    operators.stop()
+
+    operators.start(failpoints="before-status-write")
+    result = story.annotate(
+        "shop",
+        "approve.appdeploy.dev/qa",
+        '{"user": "alice", "groups": ["qa"], "comment": "ok"}',
+        as_user="alice",
+        groups=["qa"],
+    )
+    assert result.returncode == 0, result.stderr
+    operators.wait_until_crashed()
+    assert "approve.appdeploy.dev/qa" in story.annotations("shop"), "nothing was lost"
+
+    operators.start()
+    wait_for(
+        lambda: "approve.appdeploy.dev/qa" not in story.annotations("shop"),
+        TIMEOUT,
+        "the restarted operator to take alice's approval",
+    )
+    story.approve("shop", "qa", as_user="bob")
+    done = story.wait_for("shop", phase="Succeeded")
+    assert [a.user for a in done.step("qa").approvals] == ["alice", "bob"]
+
+
+def test_a_crash_after_the_status_write_before_the_annotation_is_removed(
+    operators: CrashableOperator, story: Releases
+) -> None:
+    operators.start()
+    story.apply("shop", release_spec(gate_step("qa", required=2), run_step("ship", ["qa"])))
+    story.wait_for("shop", phase="AwaitingApproval")
+    operators.stop()
+
+    operators.start(failpoints="after-status-write")
+    story.annotate(
+        "shop",
+        "approve.appdeploy.dev/qa",
+        '{"user": "alice", "groups": ["qa"], "comment": "ok"}',
+        as_user="alice",
+        groups=["qa"],
+    )
+    operators.wait_until_crashed()
+    recorded = story.status("shop").step("qa").approvals
+    assert [a.user for a in recorded] == ["alice"]
+    assert "approve.appdeploy.dev/qa" in story.annotations("shop")
+
+    operators.start()
+    wait_for(
+        lambda: "approve.appdeploy.dev/qa" not in story.annotations("shop"),
+        TIMEOUT,
+        "the restarted operator to clear the replayed annotation",
+    )
+    assert [a.user for a in story.status("shop").step("qa").approvals] == ["alice"]
+    assert not [e for e in story.events("shop") if e[1] == "ApprovalRefused"]
+    story.approve("shop", "qa", as_user="bob")
+    story.wait_for("shop", phase="Succeeded")
+
+
+def test_a_crash_during_a_retry_backoff(operators: CrashableOperator, story: Releases) -> None:
+    operators.start()
+    story.apply(
+        "shop",
+        release_spec(
+            run_step(
+                "upload",
+                exit_code=1,
+                message="503",
+                fail_attempts=1,
+                retries={"limit": 2, "backoff": "3s"},
+            )
+        ),
+    )
+    retrying = story.wait_for("shop", steps={"upload": "Retrying"})
+    assert operators.current is not None
+    operators.current.kill()
+
+    operators.start()
+    done = story.wait_for("shop", phase="Succeeded")
+    assert done.step("upload").started_at is not None
+    assert retrying.step("upload").next_attempt_at is not None
+    assert one_job_per_attempt(story, "shop") == Counter(
+        {("1", "upload", "1"): 1, ("1", "upload", "2"): 1}
+    )
