@@ -188,3 +188,18 @@ def test_deadline_with_on_timeout_approve() -> None:
         "approved at its deadline (0 of 1 approvals)",
     )
     assert sim.step("ship").phase == "Running"
+
+
+def test_a_decision_signed_for_an_earlier_run_is_refused() -> None:
+    sim = Simulation.of("gates")
+    sim.change_spec(version="4.0.1")
+    key = "approve.appdeploy.dev/qa"
+    sim.decisions[key] = ObservedDecision(
+        key, DecisionKind.APPROVE, "qa", "alice", ("qa",), "ok", at=sim.now, verified=True, run=1
+    )
+    sim.reconcile()
+    assert sim.step("qa").approvals == []
+    assert sim.warnings()[-1] == (
+        "approval of qa by alice refused: it was made for run 1, and the current run is 2 "
+        "(the spec changed); decide again"
+    )

@@ -145,6 +145,11 @@ def _refusal(state: RunState, decision: ObservedDecision) -> str:
         return f'no gate named "{decision.gate}"{hint}'
     if spec.gate is None:
         return f"{decision.gate} is a {spec.type} step, not a gate"
+    if decision.run is not None and decision.run != state.run:
+        return (
+            f"it was made for run {decision.run}, and the current run is {state.run} "
+            "(the spec changed); decide again"
+        )
     if not decision.verified and not state.settings.trust_unverified_approvals:
         return (
             "the identity is not verified (the admission webhook did not sign it); "

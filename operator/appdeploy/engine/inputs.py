@@ -74,6 +74,8 @@ class ObservedDecision:
     """The admission webhook's signature checked out."""
     problem: str = ""
     """Why the operator could not accept the annotation (e.g. a forged signature)."""
+    run: int | None = None
+    """The run the webhook signed the decision for; None when unsigned."""
 
 
 @dataclass(frozen=True)
