@@ -231,3 +231,15 @@ def create_pki(directory: Path) -> Pki:
         service_account_key=sa_key_path,
         service_account_pub=sa_pub_path,
     )
+
+
+def create_webhook_pki(directory: Path) -> tuple[CertPair, CertPair]:
+    """A CA and a 127.0.0.1 serving cert it signed, for admission webhooks in tests.
+
+    The API server dials webhooks at https://127.0.0.1:PORT and checks the
+    cert against the configuration's caBundle (the returned CA).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, issuer = _create_ca(directory, "webhook-ca", "appdeploy-webhook-ca")
+    server = _issue(directory, "webhook", issuer, _name("appdeploy-webhook"), server=True)
+    return ca, server

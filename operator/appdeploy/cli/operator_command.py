@@ -69,6 +69,21 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="serve Prometheus metrics at http://HOST:PORT/metrics (default: off)",
     )
     operator.add_argument(
+        "--approval-key-secret",
+        default="",
+        metavar="NS/NAME",
+        help="Secret holding the key that signs and verifies approvals (created when "
+        "absent); without it no approval can be verified",
+    )
+    operator.add_argument(
+        "--webhook-address",
+        default="",
+        metavar="HOST:PORT",
+        help="serve the admission webhooks over HTTPS here (needs --approval-key-secret)",
+    )
+    operator.add_argument("--webhook-cert", default="", metavar="FILE", help="webhook TLS cert")
+    operator.add_argument("--webhook-key", default="", metavar="FILE", help="webhook TLS key")
+    operator.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -97,6 +112,10 @@ def run_operator_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             health_address=args.health_address,
             metrics_address=args.metrics_address,
+            approval_key_secret=args.approval_key_secret,
+            webhook_address=args.webhook_address,
+            webhook_cert=args.webhook_cert,
+            webhook_key=args.webhook_key,
         )
     )
     return 0

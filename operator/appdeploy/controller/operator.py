@@ -7,12 +7,14 @@ owner references, so deleting a release needs no cleanup of ours).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import kopf
 from kubernetes import client, config
 
+from appdeploy.admission.webhooks import register_admission
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.config import OperatorConfig
@@ -21,6 +23,7 @@ from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.labels import GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
+from appdeploy.k8s.signing_key import load_or_create_key
 
 log = logging.getLogger("appdeploy")
 
@@ -55,8 +58,24 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         queue: WorkQueue[tuple[str, str]] = WorkQueue()
-        cluster = Cluster(kubernetes_client(), on_request=metrics.count_request)
-        reconciler = Reconciler(cluster, cache, operator_config)
+        api_client = kubernetes_client()
+        cluster = Cluster(api_client, on_request=metrics.count_request)
+        if operator_config.approval_key_secret:
+            key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
+            state["key"] = await asyncio.to_thread(
+                load_or_create_key, api_client, key_namespace, key_name
+            )
+        if operator_config.webhook_address:
+            webhook_host, webhook_port = operator_config.webhook_address.rsplit(":", 1)
+            settings.admission.server = kopf.WebhookServer(
+                addr=webhook_host,
+                port=int(webhook_port),
+                host=webhook_host,
+                certfile=operator_config.webhook_cert or None,
+                pkeyfile=operator_config.webhook_key or None,
+            )
+            settings.admission.managed = None  # the chart or the tests own the configurations
+        reconciler = Reconciler(cluster, cache, operator_config, signing_key=state.get("key"))
         if operator_config.metrics_address:
             metrics.serve(operator_config.metrics_address)
         workers = Workers(queue, reconciler, operator_config.workers)
@@ -72,6 +91,11 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     async def stop(**_: Any) -> None:
         if "workers" in state:
             await state["workers"].stop()
+
+    if operator_config.webhook_address:
+        if not operator_config.approval_key_secret:
+            raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
+        register_admission(registry, signing_key=lambda: state["key"])
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from appdeploy.api.approvals import Target
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.config import OperatorConfig
@@ -36,7 +37,9 @@ class Reconciler:
         cache: ReleaseCache,
         config: OperatorConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        signing_key: bytes | None = None,
     ) -> None:
+        self.signing_key = signing_key
         self.cluster = cluster
         self.cache = cache
         self.config = config
@@ -99,7 +102,8 @@ class Reconciler:
             if seen is not None:
                 observed.append(seen)
         annotations = release["metadata"].get("annotations") or {}
-        decisions, retry, cancel = read_requests(annotations)
+        target = Target(namespace, str(release["metadata"]["name"]), str(uid))
+        decisions, retry, cancel = read_requests(annotations, target, self.signing_key)
         return Observed(
             jobs=tuple(sorted(observed, key=lambda job: job.name)),
             decisions=decisions,

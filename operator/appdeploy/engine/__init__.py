@@ -24,7 +24,7 @@ from appdeploy.engine.inputs import (
     Release,
     Settings,
 )
-from appdeploy.engine.planner import plan
+from appdeploy.engine.planner import check_decision, plan
 
 __all__ = [
     "Action",
@@ -42,5 +42,6 @@ __all__ = [
     "Release",
     "RemoveAnnotation",
     "Settings",
+    "check_decision",
     "plan",
 ]

@@ -85,18 +85,18 @@ def may_decide(gate: GateSpec, user: str, groups: tuple[str, ...]) -> bool:
 def handle_decision(state: RunState, decision: ObservedDecision) -> None:
     """Accept or refuse one approval/rejection annotation; always remove it."""
     state.actions.append(RemoveAnnotation(decision.annotation))
-    refusal = _refusal(state, decision)
+    reason_refused = refusal(state, decision)
     verb = "approval" if decision.kind is DecisionKind.APPROVE else "rejection"
     who = decision.user or "someone"
-    if refusal == _ALREADY_RECORDED:
+    if reason_refused == ALREADY_RECORDED:
         return
-    if refusal:
+    if reason_refused:
         reason = (
             Reason.APPROVAL_REFUSED
             if decision.kind is DecisionKind.APPROVE
             else Reason.REJECTION_REFUSED
         )
-        state.warn(reason, f"{verb} of {decision.gate} by {who} refused: {refusal}")
+        state.warn(reason, f"{verb} of {decision.gate} by {who} refused: {reason_refused}")
         return
     assert decision.user is not None
     spec = state.spec_step(decision.gate)
@@ -131,10 +131,11 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
     )
 
 
-_ALREADY_RECORDED = "already recorded"
+ALREADY_RECORDED = "already recorded"
 
 
-def _refusal(state: RunState, decision: ObservedDecision) -> str:
+def refusal(state: RunState, decision: ObservedDecision) -> str:
+    """Why a decision does not apply now ("" if it does, ALREADY_RECORDED for a replay)."""
     if decision.problem:
         return decision.problem
     gates = [step.name for step in state.spec.steps if step.gate is not None]
@@ -164,7 +165,7 @@ def _refusal(state: RunState, decision: ObservedDecision) -> str:
     if previous is not None:
         same = previous.comment == decision.comment and decision.at in (None, previous.at)
         if same and decision.kind is DecisionKind.APPROVE:
-            return _ALREADY_RECORDED
+            return ALREADY_RECORDED
         return f"{decision.user} already approved {decision.gate}"
     if not may_decide(spec.gate, decision.user, decision.groups):
         return (

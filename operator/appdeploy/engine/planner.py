@@ -20,8 +20,8 @@ from appdeploy.api.status import AppDeploymentStatus, Phase
 from appdeploy.api.timestamps import utc_seconds
 from appdeploy.api.validation import parse_spec
 from appdeploy.engine.actions import EventType, Plan, PostEvent
-from appdeploy.engine.gates import handle_decision
-from appdeploy.engine.inputs import Observed, Release, Settings
+from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
+from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
 from appdeploy.engine.progress import advance
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.requests import handle_cancel, handle_retry
@@ -90,6 +90,33 @@ def plan(
     )
     transition_events(state, before, before_phase)
     return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
+
+
+def check_decision(
+    release: Release, decision: ObservedDecision, now: datetime, settings: Settings | None = None
+) -> str:
+    """Why ``decision`` would be refused by the planner right now, or "" if it would count.
+
+    The admission webhook asks this before the decision is stored, so a refused
+    approval never reaches the release; the planner asks the same question later.
+    """
+    try:
+        spec = parse_spec(release.spec)
+    except InvalidSpec as invalid:
+        return f"the release is invalid ({invalid}); fix its spec first"
+    status = read_status(release.status)
+    if status.run != release.generation:
+        return "the release's new spec has not started running yet; try again in a moment"
+    state = RunState(
+        release=release,
+        spec=spec,
+        status=status,
+        now=utc_seconds(now),
+        settings=settings or Settings(),
+        jobs={},
+    )
+    reason = refusal(state, decision)
+    return "you already approved it" if reason == ALREADY_RECORDED else reason
 
 
 def read_status(raw: Mapping[str, Any] | None) -> AppDeploymentStatus:

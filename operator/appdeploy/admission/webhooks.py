@@ -1,0 +1,91 @@
+"""kopf admission handlers, served by the operator process (``--webhook-address``).
+
+Handler ids are the URL paths the webhook configurations point at
+(``https://HOST:PORT/validate-spec`` …). Refusals are kopf AdmissionErrors,
+which kubectl prints verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
+from appdeploy.admission.decisions import refusals, signed_values
+from appdeploy.api.problems import InvalidSpec
+from appdeploy.api.validation import parse_spec
+from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+
+UNPROCESSABLE, FORBIDDEN = 422, 403
+
+
+def _user(userinfo: kopf.UserInfo) -> tuple[str, list[str]]:
+    return str(userinfo.get("username") or ""), [str(g) for g in userinfo.get("groups") or []]
+
+
+def register_admission(
+    registry: kopf.OperatorRegistry,
+    signing_key: Callable[[], bytes],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Add the three admission handlers to ``registry``."""
+
+    @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
+    def validate_spec(body: kopf.Body, old: kopf.Body | None = None, **_: Any) -> None:
+        # Only a changed spec is checked, so an invalid release that got in while the
+        # webhook was off can still be annotated and have its annotations removed.
+        spec = dict(body.get("spec") or {})
+        if old is not None and dict(old.get("spec") or {}) == spec:
+            return
+        try:
+            parse_spec(spec)
+        except InvalidSpec as invalid:
+            raise kopf.AdmissionError(
+                "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),
+                code=UNPROCESSABLE,
+            ) from None
+
+    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_DECISIONS, registry=registry)
+    def sign_decisions(
+        *,
+        body: kopf.Body,
+        userinfo: kopf.UserInfo,
+        patch: kopf.Patch,
+        old: kopf.Body | None = None,
+        **_: Any,
+    ) -> None:
+        username, groups = _user(userinfo)
+        values = signed_values(
+            _plain(old),
+            _body(body),
+            username=username,
+            groups=groups,
+            key=signing_key(),
+            now=clock(),
+        )
+        for key, value in values.items():
+            patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
+
+    @kopf.on.validate(GROUP, VERSION, PLURAL, id=CHECK_DECISIONS, registry=registry)
+    def check_decisions(
+        *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
+    ) -> None:
+        username, groups = _user(userinfo)
+        reasons = refusals(_plain(old), _body(body), username=username, groups=groups, now=clock())
+        if reasons:
+            raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)
+
+
+def _plain(body: kopf.Body | None) -> dict[str, Any] | None:
+    return None if body is None else _body(body)
+
+
+def _body(body: kopf.Body) -> dict[str, Any]:
+    return {
+        "metadata": dict(body.get("metadata") or {}),
+        "spec": dict(body.get("spec") or {}),
+        "status": dict(body.get("status") or {}),
+    }
