@@ -75,7 +75,10 @@ def _syntax_problem(file: str, error: yaml.MarkedYAMLError) -> SyntaxProblem:
     mark = error.problem_mark or error.context_mark
     words = [part for part in (error.context, error.problem) if part]
     message = ", ".join(words) or "invalid YAML"
-    hint = "fix the YAML syntax (a tab in the indentation, or a ':' in an unquoted value?)"
+    if "'\\t'" in message:
+        hint = "indent with spaces: YAML does not allow tabs there"
+    else:
+        hint = "fix the YAML here (check indentation, quotes and closing brackets)"
     return SyntaxProblem(file, mark.line + 1 if mark else None, f"{message}; {hint}")
 
 

@@ -41,10 +41,10 @@ def is_appdeployment(data: Any) -> bool:
 def describe_other(data: Any) -> str:
     """How to name a document that is not an AppDeployment, for ``--strict``."""
     if not isinstance(data, Mapping):
-        return f"a YAML {type(data).__name__}, not a Kubernetes object"
+        return f"a YAML {type(data).__name__}"
     kind, api_version = data.get("kind"), data.get("apiVersion")
     if kind is None:
-        return "a mapping without kind, not a Kubernetes object"
+        return "a mapping without kind"
     return f"kind {kind} ({api_version})"
 
 
@@ -70,9 +70,8 @@ def envelope_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
         if field not in TOP_LEVEL_FIELDS:
             yield Problem(
                 str(field),
-                "unknown field"
-                + (did_you_mean(str(field), TOP_LEVEL_FIELDS) or "; remove it")
-                + f" (an AppDeployment has {', '.join(TOP_LEVEL_FIELDS[:4])})",
+                f"unknown field{did_you_mean(str(field), TOP_LEVEL_FIELDS)}; an AppDeployment "
+                "has apiVersion, kind, metadata and spec: remove it or move it into one of them",
             )
 
 

@@ -1,4 +1,4 @@
-"""Exit codes shared by every ``appdeploy`` subcommand, and the help text that lists them.
+"""Exit codes shared by every ``appdeploy`` subcommand, and the help layout that lists them.
 
 CI jobs and pre-commit branch on the code, so it means the same thing in every
 command: 1 says "the release (or file) is wrong, fix it", 2 says "the command
@@ -7,11 +7,26 @@ was called wrongly, fix the invocation".
 
 from __future__ import annotations
 
+import argparse
+
 OK = 0
 INVALID = 1
 USAGE = 2
 
-EXIT_CODES_HELP = """exit codes:
-  0  success: every AppDeployment checked is valid
-  1  at least one file or release is invalid (each problem is printed as FILE:LINE: FIELD: ...)
-  2  usage error: a missing file, an unknown option, an ambiguous choice"""
+
+def exit_codes_help(meanings: dict[int, str]) -> str:
+    """The ``exit codes:`` block of a subcommand's ``--help``, one line per code."""
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in meanings.items())
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wrap the description like argparse does, but keep the epilog's lines as written.
+
+    The epilog is a table (exit codes, examples) that wrapping would scramble;
+    the description is prose that should fit the terminal.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)

@@ -64,7 +64,10 @@ def appdeployment_json_schema() -> Schema:
             "apiVersion": {"description": "The API group and version.", "const": API_VERSION},
             "kind": {"description": "The resource kind.", "const": KIND},
             "metadata": _metadata_schema(),
-            "spec": {"description": spec.get("description", ""), "$ref": _ref("AppDeploymentSpec")},
+            "spec": {
+                "description": spec.get("description", ""),
+                "allOf": [{"$ref": _ref("AppDeploymentSpec")}],
+            },
             "status": {
                 "description": "Written by the operator; leave it out of files you commit.",
                 "type": "object",

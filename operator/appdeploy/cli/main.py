@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from appdeploy import __version__
+from appdeploy.cli.offline import add_offline_commands
 from appdeploy.cli.operator_command import add_operator_command
 
 EXIT_CODES = "Exit codes: 0 success, 1 failure (e.g. an invalid release), 2 usage error."
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"appdeploy {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_operator_command(commands)
+    add_offline_commands(commands)
     return parser
 
 

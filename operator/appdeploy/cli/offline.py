@@ -1,0 +1,21 @@
+"""The commands that need no cluster: validate, graph, schema, crd.
+
+They import only ``appdeploy.api`` (never kopf or the kubernetes client), so
+they start fast in pre-commit hooks and CI jobs and work without a
+kubeconfig.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from appdeploy.cli.graph_command import add_graph_command
+from appdeploy.cli.schema_command import add_schema_commands
+from appdeploy.cli.validate_command import add_validate_command
+
+
+def add_offline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register every offline subcommand, in the order ``--help`` lists them."""
+    add_validate_command(commands)
+    add_graph_command(commands)
+    add_schema_commands(commands)

@@ -1,0 +1,135 @@
+"""Check release files offline: YAML, envelope and spec, each problem with file and line.
+
+This is the one pipeline behind ``validate`` and ``graph``, so both report
+the same problem the same way: ``FILE:LINE: FIELD: message``, the message
+being the one the admission webhook and the operator's ``Invalid`` phase
+give (``appdeploy.api.validation``), plus advice where that message has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from appdeploy.api.problems import InvalidSpec, Problem
+from appdeploy.api.spec import AppDeploymentSpec
+from appdeploy.api.validation import parse_spec
+from appdeploy.cli.documents import (
+    Document,
+    DuplicateKey,
+    SyntaxProblem,
+    duplicate_keys,
+    parse_documents,
+)
+from appdeploy.cli.envelope import describe_other, envelope_problems, is_appdeployment
+from appdeploy.cli.files import read_text
+from appdeploy.cli.hints import with_advice
+from appdeploy.cli.json_schema import Schema, appdeployment_json_schema
+from appdeploy.cli.locate import line_of
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A problem placed in a file: ``examples/shop.yaml:42: spec.steps[3].needs[0]: ...``."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome for one document, or for a whole file that could not be read."""
+
+    file: str
+    document: Document | None
+    """None when the file itself is unreadable or not YAML."""
+    spec: AppDeploymentSpec | None = None
+    """Set exactly when the document is a valid AppDeployment."""
+    problems: tuple[FileProblem, ...] = ()
+    skipped: bool = False
+    """A document that is not an AppDeployment, ignored (without ``--strict``)."""
+
+    @property
+    def name(self) -> str:
+        """``metadata.name``, or an empty string when there is none."""
+        data = self.document.data if self.document else None
+        metadata = data.get("metadata") if isinstance(data, Mapping) else None
+        name = metadata.get("name") if isinstance(metadata, Mapping) else None
+        return name if isinstance(name, str) else ""
+
+
+def check_files(files: Iterable[Path], strict: bool = False) -> list[Checked]:
+    """Every document of every file, checked, in file and document order."""
+    return [checked for path in files for checked in check_file(path, strict)]
+
+
+def check_file(path: Path, strict: bool = False) -> list[Checked]:
+    """Every document of one file, or the reason the file cannot be read."""
+    file = str(path)
+    try:
+        text = read_text(path)
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+        return [Checked(file, None, problems=(FileProblem(file, None, "", reason),))]
+    except OSError as error:
+        reason = f"cannot read: {error.strerror}; check the path and its permissions"
+        return [Checked(file, None, problems=(FileProblem(file, None, "", reason),))]
+    parsed = parse_documents(file, text)
+    if isinstance(parsed, SyntaxProblem):
+        problem = FileProblem(file, parsed.line, "", parsed.message)
+        return [Checked(file, None, problems=(problem,))]
+    return [check_document(document, strict) for document in parsed]
+
+
+def check_document(document: Document, strict: bool = False) -> Checked:
+    """One document: skipped, invalid with located problems, or a valid release."""
+    file, data = document.file, document.data
+    if not is_appdeployment(data):
+        if not strict:
+            return Checked(file, document, skipped=True)
+        message = f"{describe_other(data)}: not an AppDeployment; move it out of the "
+        message += "checked files or drop --strict"
+        return Checked(file, document, problems=(FileProblem(file, document.line, "", message),))
+    problems = [_duplicate(document, duplicate) for duplicate in duplicate_keys(document.node)]
+    spec: AppDeploymentSpec | None = None
+    found = list(envelope_problems(data))
+    raw_spec = data.get("spec")
+    if isinstance(raw_spec, Mapping):
+        try:
+            spec = parse_spec(raw_spec)
+        except InvalidSpec as invalid:
+            found.extend(invalid.problems)
+    elif "spec" in data:
+        found.append(Problem("spec", "must be a mapping with app, version and steps"))
+    problems.extend(_place(document, with_advice(problem, _schema())) for problem in found)
+    problems.sort(key=lambda problem: problem.line or 0)
+    if problems:
+        return Checked(file, document, problems=tuple(problems))
+    return Checked(file, document, spec=spec)
+
+
+def _place(document: Document, problem: Problem) -> FileProblem:
+    line = line_of(document.node, problem.path)
+    return FileProblem(document.file, line, problem.path, problem.message)
+
+
+def _duplicate(document: Document, duplicate: DuplicateKey) -> FileProblem:
+    message = (
+        f'"{duplicate.key}" is set twice in this mapping (also on line '
+        f"{duplicate.first_line}); keep one: kubectl and the API server refuse duplicate keys"
+    )
+    return FileProblem(document.file, duplicate.line, duplicate.path, message)
+
+
+@cache
+def _schema() -> Schema:
+    # Built once per process: the hints only read it.
+    return appdeployment_json_schema()
