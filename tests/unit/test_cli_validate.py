@@ -127,7 +127,8 @@ def test_documents_meant_as_releases_are_checked(document: object, expected: boo
     [
         ("shop-4-12-0", True),
         ("shop.4.12.0", True),
-        ("a" * 253, True),
+        ("a" * 63, True),
+        ("a" * 64, False),
         ("a" * 254, False),
         ("Shop", False),
         ("-shop", False),
@@ -135,7 +136,7 @@ def test_documents_meant_as_releases_are_checked(document: object, expected: boo
         (412, False),
     ],
 )
-def test_the_name_must_be_a_dns_subdomain(name: object, valid: bool) -> None:
+def test_the_name_must_be_a_dns_subdomain_that_fits_a_label(name: object, valid: bool) -> None:
     data = {"apiVersion": "appdeploy.dev/v1alpha1", "kind": "AppDeployment", "spec": {}}
     paths = [p.path for p in envelope_problems({**data, "metadata": {"name": name}})]
     assert ("metadata.name" not in paths) is valid

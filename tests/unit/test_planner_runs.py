@@ -204,3 +204,16 @@ def test_planning_is_deterministic() -> None:
     sim = Simulation.of("linear")
     sim.complete("build", '{"buildNumber": "1"}')
     assert sim.plan_now() == sim.plan_now()
+
+
+def test_a_release_name_too_long_for_a_label_is_invalid() -> None:
+    sim = Simulation(
+        {"app": "a", "version": "1", "steps": [{"name": "b", "run": {"image": "i"}}]}, name="r" * 64
+    )
+    sim.reconcile()
+    assert sim.phase == "Invalid"
+    assert sim.model.message.startswith("metadata.name: ")
+    assert "a release name has at most 63 (it labels every Job of the release)" in (
+        sim.model.message
+    )
+    assert sim.created == []

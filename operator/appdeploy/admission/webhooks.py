@@ -16,7 +16,7 @@ import kopf
 from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
 from appdeploy.admission.decisions import refusals, signed_values
 from appdeploy.api.problems import InvalidSpec
-from appdeploy.api.validation import parse_spec
+from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
@@ -41,6 +41,8 @@ def register_admission(
         if old is not None and dict(old.get("spec") or {}) == spec:
             return
         try:
+            if old is None and (problems := release_name_problems(str(body.meta.name))):
+                raise InvalidSpec(problems)
             parse_spec(spec)
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(

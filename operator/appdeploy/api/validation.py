@@ -39,6 +39,22 @@ def parse_spec(raw: Mapping[str, Any]) -> AppDeploymentSpec:
     return spec
 
 
+RELEASE_NAME_MAX = 63
+
+
+def release_name_problems(name: str) -> list[Problem]:
+    """A release name must fit in a label value: every Job of the release is labelled with it."""
+    if len(name) > RELEASE_NAME_MAX:
+        return [
+            Problem(
+                "metadata.name",
+                f'"{name}" is {len(name)} characters; a release name has at most '
+                f"{RELEASE_NAME_MAX} (it labels every Job of the release)",
+            )
+        ]
+    return []
+
+
 def release_problems(spec: AppDeploymentSpec) -> Iterator[Problem]:
     """Every cross-step problem of an already shape-valid spec."""
     located = _locate(spec)

@@ -15,6 +15,7 @@ from typing import Any
 from appdeploy.api.base import DNS_LABEL_PATTERN
 from appdeploy.api.crd import API_VERSION, GROUP, KIND
 from appdeploy.api.problems import Problem, did_you_mean
+from appdeploy.api.validation import release_name_problems
 
 TOP_LEVEL_FIELDS = ("apiVersion", "kind", "metadata", "spec", "status")
 DNS_SUBDOMAIN_MAX = 253
@@ -94,6 +95,8 @@ def _metadata_problems(metadata: Any) -> Iterator[Problem]:
             "'-' and '.', starting and ending with a letter or digit, at most "
             f"{DNS_SUBDOMAIN_MAX} characters (e.g. shop-4-12-0)",
         )
+    elif too_long := release_name_problems(name):
+        yield from too_long
     namespace = metadata.get("namespace")
     if namespace is not None and not (
         isinstance(namespace, str) and _DNS_LABEL.match(namespace) and len(namespace) <= 63

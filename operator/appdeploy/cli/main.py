@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 failure (e.g. an invalid release), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,8 +19,11 @@ EXIT_CODES = "Exit codes: 0 success, 1 failure (e.g. an invalid release), 2 usag
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    # Installed twice: as `appdeploy`, and as `kubectl-appdeploy` so that
+    # `kubectl appdeploy …` works; usage lines should show what was typed.
+    invoked = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     parser = argparse.ArgumentParser(
-        prog="appdeploy",
+        prog="kubectl appdeploy" if invoked == "kubectl-appdeploy" else "appdeploy",
         description="Orchestrate mobile app releases on Kubernetes.",
         epilog=EXIT_CODES,
     )

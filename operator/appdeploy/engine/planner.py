@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.status import AppDeploymentStatus, Phase
 from appdeploy.api.timestamps import utc_seconds
-from appdeploy.api.validation import parse_spec
+from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine.actions import EventType, Plan, PostEvent
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
 from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
@@ -49,6 +49,8 @@ def plan(
     settings = settings or Settings()
     previous = read_status(release.status)
     try:
+        if problems := release_name_problems(release.name):
+            raise InvalidSpec(problems)
         spec = parse_spec(release.spec)
     except InvalidSpec as invalid:
         return plan_invalid(release, previous, invalid, now)
