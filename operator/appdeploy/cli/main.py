@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from appdeploy import __version__
+from appdeploy.cli.cluster_commands import add_cluster_commands
 from appdeploy.cli.offline import add_offline_commands
 from appdeploy.cli.operator_command import add_operator_command
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_operator_command(commands)
     add_offline_commands(commands)
+    add_cluster_commands(commands)
     return parser
 
 

@@ -1,0 +1,198 @@
+"""Acting on a release from the command line: decisions, retry, cancel, and their outcome.
+
+Each action is an annotation (DESIGN.md §5). Before writing it, the command
+asks the engine whether it would count (so "you are not an approver of
+qa-signoff: it needs group qa" comes back at once); it writes it only if no
+other decision of the same key is pending (a resourceVersion precondition,
+so two approvers never overwrite each other); then it waits until the
+operator consumed it and reports what the operator decided.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from appdeploy.engine import DecisionKind, ObservedDecision, Release, check_decision
+from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
+
+POLL_SECONDS = 0.25
+
+
+class ActionError(Exception):
+    """The action was refused or could not be confirmed; the message says what to do."""
+
+
+class ReleaseClient:
+    """One release, through the API as the (possibly impersonated) caller."""
+
+    def __init__(self, api_client: client.ApiClient, namespace: str, name: str) -> None:
+        self.api_client = api_client
+        self.namespace = namespace
+        self.name = name
+        self.custom = client.CustomObjectsApi(api_client)
+        self.core = client.CoreV1Api(api_client)
+
+    def get(self) -> dict[str, Any]:
+        """The release; ActionError naming the namespace when it does not exist."""
+        try:
+            body = cast(
+                dict[str, Any],
+                self.custom.get_namespaced_custom_object(
+                    GROUP, VERSION, self.namespace, PLURAL, self.name
+                ),
+            )
+        except ApiException as error:
+            if error.status == 404:
+                raise ActionError(
+                    f"no AppDeployment {self.name} in namespace {self.namespace}; "
+                    "check the name, or pass -n NAMESPACE"
+                ) from None
+            raise ActionError(api_reason(error)) from None
+        return body
+
+    def whoami(self) -> tuple[str, list[str]]:
+        """The caller as the API server authenticates them (SelfSubjectReview)."""
+        review = client.AuthenticationV1Api(self.api_client).create_self_subject_review(
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}  # type: ignore[arg-type]
+        )
+        plain: dict[str, Any] = self.api_client.sanitize_for_serialization(review)  # type: ignore[no-untyped-call]
+        info = (plain.get("status") or {}).get("userInfo") or {}
+        return str(info.get("username") or ""), [str(g) for g in info.get("groups") or []]
+
+    def annotate(self, key: str, value: str, wait: float) -> None:
+        """Write ``key`` once no pending value holds it (waits up to ``wait`` seconds)."""
+        deadline = time.monotonic() + wait
+        while True:
+            body = self.get()
+            pending = (body["metadata"].get("annotations") or {}).get(key)
+            if pending is None:
+                patch = {
+                    "metadata": {
+                        "annotations": {key: value},
+                        "resourceVersion": body["metadata"]["resourceVersion"],
+                    }
+                }
+                try:
+                    self.custom.patch_namespaced_custom_object(
+                        GROUP, VERSION, self.namespace, PLURAL, self.name, patch
+                    )
+                    return
+                except ApiException as error:
+                    if error.status != 409:
+                        raise ActionError(api_reason(error)) from None
+            if time.monotonic() >= deadline:
+                raise ActionError(
+                    f"{key} is still pending from someone else after {wait:g}s; is the "
+                    "operator running? (kubectl appdeploy status shows what it recorded)"
+                )
+            time.sleep(POLL_SECONDS)
+
+    def wait_consumed(self, key: str, wait: float) -> dict[str, Any]:
+        """The release once the operator removed ``key``; ActionError after ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            body = self.get()
+            if key not in (body["metadata"].get("annotations") or {}):
+                return body
+            if time.monotonic() >= deadline:
+                raise ActionError(
+                    f"written, but the operator has not picked up {key} within {wait:g}s; "
+                    "is it running? The annotation stays until it does."
+                )
+            time.sleep(POLL_SECONDS)
+
+    def events_since(self, since: datetime, reasons: set[str]) -> list[Any]:
+        """Events about the release with one of ``reasons``, newest last."""
+        events = self.core.list_namespaced_event(
+            self.namespace,
+            field_selector=f"involvedObject.name={self.name},involvedObject.kind={KIND}",
+        ).items
+        found = [
+            event
+            for event in events
+            if event.reason in reasons
+            and (event.last_timestamp or event.event_time or since) >= since
+        ]
+        return sorted(found, key=lambda event: event.metadata.creation_timestamp)
+
+
+def api_reason(error: ApiException) -> str:
+    """The API server's message (a webhook's refusal, RBAC's 'forbidden', …)."""
+    try:
+        return str(json.loads(error.body or "{}").get("message") or error.reason)
+    except ValueError:
+        return str(error.reason)
+
+
+def decide(
+    release: ReleaseClient,
+    kind: DecisionKind,
+    gate: str,
+    comment: str,
+    *,
+    wait: float,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> str:
+    """Approve or reject ``gate``; the outcome as one line, or ActionError with the reason."""
+    user, groups = release.whoami()
+    body = release.get()
+    metadata = body["metadata"]
+    key = f"{kind}.appdeploy.dev/{gate}"
+    decision = ObservedDecision(
+        key, kind, gate, user=user, groups=tuple(groups), comment=comment, at=now(), verified=True
+    )
+    snapshot = Release(
+        metadata["name"],
+        metadata["namespace"],
+        int(metadata.get("generation") or 1),
+        body.get("spec") or {},
+        body.get("status"),
+    )
+    reason = check_decision(snapshot, decision, now())
+    if reason:
+        raise ActionError(f"cannot {kind} {gate} as {user}: {reason}")
+    started = now().replace(microsecond=0)
+    envelope = json.dumps({"user": user, "groups": groups, "comment": comment})
+    release.annotate(key, envelope, wait)
+    after = release.wait_consumed(key, wait)
+    step: dict[str, Any] = next(
+        (s for s in (after.get("status") or {}).get("steps") or [] if s.get("name") == gate), {}
+    )
+    if kind is DecisionKind.APPROVE and any(
+        a.get("user") == user for a in step.get("approvals") or []
+    ):
+        counted = len(step.get("approvals") or [])
+        return f"approved {gate} as {user} ({counted} so far; gate is {step.get('phase')})"
+    rejection = step.get("rejection") or {}
+    if kind is DecisionKind.REJECT and rejection.get("user") == user:
+        return f"rejected {gate} as {user}: the run fails"
+    refused = release.events_since(started, {"ApprovalRefused", "RejectionRefused"})
+    detail = refused[-1].message if refused else "see kubectl describe appdeployment"
+    raise ActionError(f"the operator refused it: {detail}")
+
+
+def request(
+    release: ReleaseClient,
+    what: str,
+    value: str,
+    wait: float,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> str:
+    """Retry or cancel; the operator's answer as one line, or ActionError."""
+    key = f"appdeploy.dev/{what}"
+    started = now().replace(microsecond=0)
+    release.get()
+    release.annotate(key, value, wait)
+    release.wait_consumed(key, wait)
+    accepted, refused = f"{what.capitalize()}Accepted", f"{what.capitalize()}Refused"
+    events = release.events_since(started, {accepted, refused})
+    if events and events[-1].reason == refused:
+        raise ActionError(events[-1].message)
+    return events[-1].message if events else f"{what} taken by the operator"

@@ -1,0 +1,122 @@
+"""How a release reads in a terminal: the step table of ``status``, the rows of ``list``.
+
+Pure formatting of the stored object, so what ``kubectl appdeploy status``
+shows is exactly what the operator recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from appdeploy.api.durations import format_duration
+from appdeploy.api.problems import InvalidSpec
+from appdeploy.api.spec import AppDeploymentSpec
+from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
+from appdeploy.api.timestamps import format_timestamp
+from appdeploy.api.validation import parse_spec
+from appdeploy.engine.gates import who_may_decide
+
+
+def read_release(body: Mapping[str, Any]) -> tuple[AppDeploymentSpec | None, AppDeploymentStatus]:
+    """The spec (None if invalid) and status of a stored AppDeployment."""
+    try:
+        spec: AppDeploymentSpec | None = parse_spec(body.get("spec") or {})
+    except InvalidSpec:
+        spec = None
+    try:
+        status = AppDeploymentStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        status = AppDeploymentStatus()
+    return spec, status
+
+
+def table(rows: list[list[str]]) -> str:
+    """Left-aligned columns, two spaces apart, like kubectl."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _duration(step: StepStatus, now: datetime) -> str:
+    if step.started_at is None:
+        return "-"
+    end = step.finished_at or now
+    return format_duration(end - step.started_at)
+
+
+def _detail(step: StepStatus, spec: AppDeploymentSpec | None) -> str:
+    gate = spec.step(step.name).gate if spec and step.name in _names(spec) else None
+    if gate is not None and step.phase is StepPhase.WAITING:
+        approvers = ", ".join(a.user for a in step.approvals) or "nobody yet"
+        until = format_timestamp(step.deadline) if step.deadline else "no deadline"
+        return (
+            f"{len(step.approvals)} of {gate.required} from {who_may_decide(gate)} until "
+            f"{until}; approved: {approvers}"
+        )
+    if step.phase is StepPhase.RUNNING and step.deadline is not None:
+        return f"until {format_timestamp(step.deadline)}"
+    if step.phase is StepPhase.RETRYING and step.next_attempt_at is not None:
+        return f"next attempt at {format_timestamp(step.next_attempt_at)}: {step.message}"
+    outputs = " ".join(f"{key}={value}" for key, value in sorted(step.outputs.items()))
+    return "; ".join(part for part in (outputs, step.message) if part)
+
+
+def _names(spec: AppDeploymentSpec) -> set[str]:
+    return {step.name for step in spec.all_steps()}
+
+
+def status_text(body: Mapping[str, Any], now: datetime) -> str:
+    """The header and step table of one release."""
+    spec, status = read_release(body)
+    metadata = body.get("metadata") or {}
+    source = body.get("spec") or {}
+    header = (
+        f"{metadata.get('name')}  {source.get('app')} {source.get('version')}  "
+        f"run {status.run or '-'}  {status.phase}"
+    )
+    lines = [header]
+    if status.message:
+        lines.append(status.message)
+    finally_names = {step.name for step in spec.finally_} if spec else set()
+    rows = [["STEP", "TYPE", "PHASE", "ATTEMPTS", "DURATION", "DETAIL"]]
+    for step in status.steps:
+        name = f"{step.name} (finally)" if step.name in finally_names else step.name
+        attempts = str(step.attempts) if step.type == "run" else "-"
+        rows.append(
+            [
+                name,
+                str(step.type),
+                str(step.phase),
+                attempts,
+                _duration(step, now),
+                _detail(step, spec),
+            ]
+        )
+    if len(rows) > 1:
+        lines += ["", table(rows)]
+    return "\n".join(lines)
+
+
+def list_rows(items: list[Mapping[str, Any]]) -> str:
+    """One row per release: name, app, version, phase, and what it waits on."""
+    rows = [["NAME", "APP", "VERSION", "PHASE", "WAITING ON / RESULT"]]
+    for body in sorted(items, key=lambda item: str(item["metadata"]["name"])):
+        _, status = read_release(body)
+        spec = body.get("spec") or {}
+        message = status.message if len(status.message) <= 90 else status.message[:87] + "..."
+        rows.append(
+            [
+                str(body["metadata"]["name"]),
+                str(spec.get("app", "")),
+                str(spec.get("version", "")),
+                str(status.phase),
+                message,
+            ]
+        )
+    return table(rows)
