@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -322,3 +323,42 @@ def test_with_the_operator_down_specs_still_apply_but_approvals_wait(
     finally:
         admission.operator.start()
     releases.wait_for("down", run=2, steps={"qa-signoff": "Waiting"})
+
+
+def test_the_cli_approves_through_the_webhook(
+    releases: Releases, admission: Admission, cluster: Any
+) -> None:
+    def appdeploy(*args: str, user: str, groups: list[str]) -> subprocess.CompletedProcess[str]:
+        identity = [f"--as={user}", *(f"--as-group={g}" for g in groups)]
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "appdeploy",
+                *args,
+                "-n",
+                releases.namespace,
+                "--kubeconfig",
+                str(cluster.kubeconfig),
+                *identity,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    releases.apply("cli", qa_and_compliance())
+    releases.wait_for("cli", steps={"qa-signoff": "Waiting"})
+    done = appdeploy("approve", "cli", "qa-signoff", "-m", "ok", user="alice", groups=["qa"])
+    assert done.returncode == 0, done.stderr
+    [approval] = releases.status("cli").step("qa-signoff").approvals
+    assert (approval.user, approval.verified) == ("alice", True)
+
+    admission.operator.stop()
+    try:
+        down = appdeploy("approve", "cli", "qa-signoff", user="bob", groups=["qa"])
+    finally:
+        admission.operator.start()
+    assert down.returncode == 1
+    assert "failed calling webhook" in down.stderr, down.stderr
