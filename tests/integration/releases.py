@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -70,6 +71,34 @@ def release_spec(
     if final:
         spec["finally"] = list(final)
     return spec
+
+
+def run_cli(
+    kubeconfig: Any,
+    namespace: str,
+    *args: str,
+    user: str | None = None,
+    groups: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """``appdeploy ARGS -n NAMESPACE`` as a person would run it (impersonated when given)."""
+    identity = [f"--as={user}", *(f"--as-group={g}" for g in groups)] if user else []
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appdeploy",
+            *args,
+            "-n",
+            namespace,
+            "--kubeconfig",
+            str(kubeconfig),
+            *identity,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 def grant_approvers(api_client: Any, namespace: str) -> None:

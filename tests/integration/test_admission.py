@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,14 @@ from tests.cluster.certs import create_webhook_pki
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.ports import LOOPBACK, free_ports
 from tests.cluster.wait import wait_for
-from tests.integration.releases import Releases, gate_step, grant_approvers, release_spec, run_step
+from tests.integration.releases import (
+    Releases,
+    gate_step,
+    grant_approvers,
+    release_spec,
+    run_cli,
+    run_step,
+)
 
 GITOPS = "system:serviceaccount:argocd:argocd-application-controller"
 LABEL = "appdeploy.dev/admission-test"
@@ -329,24 +335,7 @@ def test_the_cli_approves_through_the_webhook(
     releases: Releases, admission: Admission, cluster: Any
 ) -> None:
     def appdeploy(*args: str, user: str, groups: list[str]) -> subprocess.CompletedProcess[str]:
-        identity = [f"--as={user}", *(f"--as-group={g}" for g in groups)]
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "appdeploy",
-                *args,
-                "-n",
-                releases.namespace,
-                "--kubeconfig",
-                str(cluster.kubeconfig),
-                *identity,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return run_cli(cluster.kubeconfig, releases.namespace, *args, user=user, groups=groups)
 
     releases.apply("cli", qa_and_compliance())
     releases.wait_for("cli", steps={"qa-signoff": "Waiting"})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.integration.releases import Releases, gate_step, release_spec, run_step
+from tests.integration.releases import Releases, gate_step, release_spec, run_cli, run_step
 
 
 @pytest.fixture
@@ -17,24 +16,7 @@ def appdeploy(cluster: Any, releases: Releases) -> Callable[..., subprocess.Comp
     def run(
         *args: str, user: str | None = None, groups: tuple[str, ...] = ()
     ) -> subprocess.CompletedProcess[str]:
-        identity = [f"--as={user}", *(f"--as-group={g}" for g in groups)] if user else []
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "appdeploy",
-                *args,
-                "-n",
-                releases.namespace,
-                "--kubeconfig",
-                str(cluster.kubeconfig),
-                *identity,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        return run_cli(cluster.kubeconfig, releases.namespace, *args, user=user, groups=groups)
 
     return run
 
