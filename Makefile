@@ -16,9 +16,12 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-.PHONY: install
-install: $(PY) ## Create .venv and install appdeploy with its development tools
+$(VENV)/.installed: pyproject.toml | $(PY)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create .venv and install appdeploy with its development tools
 
 .PHONY: generate
 generate: ## Regenerate the CRD from the pydantic models
@@ -33,14 +36,14 @@ verify: generate ## Fail when generated files differ from the committed ones
 
 .PHONY: lint
 lint: ## ruff (lint + format check) and the import contracts (engine/api stay pure)
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests demo
+	$(BIN)/ruff format --check operator tests demo
 	PYTHONPATH=operator $(BIN)/lint-imports
 
 .PHONY: format
 format: ## Format the code with ruff
-	$(BIN)/ruff format operator tests
-	$(BIN)/ruff check --fix operator tests
+	$(BIN)/ruff format operator tests demo
+	$(BIN)/ruff check --fix operator tests demo
 
 .PHONY: typecheck
 typecheck: ## mypy --strict on operator/
@@ -48,21 +51,21 @@ typecheck: ## mypy --strict on operator/
 
 .PHONY: test-unit
 test-unit: ## Unit and property tests with engine coverage
-	$(BIN)/pytest tests/unit tests/cluster/test_units.py --cov=appdeploy.engine --cov=appdeploy.api --cov-report=term-missing:skip-covered
+	$(BIN)/pytest tests/unit tests/cluster/test_units.py demo --cov=appdeploy.engine --cov=appdeploy.api --cov-report=term-missing:skip-covered
 
 .PHONY: test-integration
 test-integration: ## Tests against the local Kubernetes control plane (builds it on first use)
 	$(BIN)/pytest tests/integration tests/cluster/test_faults.py
 
 .PHONY: test
-test: verify lint typecheck test-unit test-integration ## Everything CI runs
+test: install verify lint typecheck test-unit test-integration ## Everything CI runs
 
 .PHONY: cluster-build
 cluster-build: ## Build (or reuse) the local control plane binaries from Go modules
 	tests/cluster/build.sh
 
 .PHONY: cluster-up
-cluster-up: $(PY) ## Start the local control plane; prints the admin kubeconfig path
+cluster-up: install ## Start the local control plane; prints the admin kubeconfig path
 	$(PY) -m tests.cluster up
 
 .PHONY: cluster-down
@@ -72,3 +75,11 @@ cluster-down: ## Stop the local control plane
 .PHONY: cluster-status
 cluster-status: ## Show the local control plane's processes and health
 	$(PY) -m tests.cluster status
+
+.PHONY: demo
+demo: install ## Run a release end to end on the local control plane (AUTO_APPROVE=1: approve by itself)
+	$(PY) -m demo $(if $(filter-out 0 false no,$(AUTO_APPROVE)),--auto-approve) $(DEMO_ARGS)
+
+.PHONY: bench
+bench: install ## Performance figures: 200 releases at once on a local cluster named bench (see docs/benchmarks.md)
+	$(PY) -m bench

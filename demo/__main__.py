@@ -1,0 +1,239 @@
+"""``python -m demo [--auto-approve]``: the shop iOS + Android release, end to end.
+
+Starts (or reuses) the local control plane, installs the CRD and what the
+example needs, runs the real operator process, applies the demo variant of
+``examples/shop-ios-android.yaml`` and follows it live until it ends. Exit
+status: 0 only when the release Succeeded, 1 otherwise, 130 on Ctrl-C.
+The operator it started is always stopped; the cluster keeps running (for
+poking at it afterwards) unless ``--stop-cluster``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+from tests.cluster.clients import admin_client
+from tests.cluster.errors import ClusterError
+from tests.cluster.operator import OperatorProcess
+from tests.cluster.wait import WaitTimeout
+
+from appdeploy.api.status import AppDeploymentStatus, Phase
+from appdeploy.cli.release_view import status_text
+from demo.approvers import PERSONAS, approver_groups
+from demo.cluster import ClusterHandle, running_cluster, start_cluster, stop_cluster
+from demo.install import (
+    create_release,
+    delete_previous,
+    install_crd,
+    install_namespace,
+    label_nodes,
+    may_patch,
+)
+from demo.leftover import forget, remember, stop_leftover
+from demo.release import DemoRelease, demo_release, load_example, what_changed
+from demo.session import DemoFailed, Session
+from demo.view import Printer
+from demo.watch import Watches
+
+AUTO_TIMEOUT = 300.0
+OPERATOR_LOG = "demo-operator.log"
+OPERATOR_RECORD = "demo-operator.json"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="approve every gate by itself (as the demo's approvers, impersonated); for CI",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds the release may take from creation to its end "
+        f"(default: {AUTO_TIMEOUT:g} with --auto-approve, none otherwise; 0: none)",
+    )
+    parser.add_argument(
+        "--cluster", default="default", help="local cluster name (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--stop-cluster", action="store_true", help="stop the local cluster at the end"
+    )
+    return parser
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # Turn SIGTERM into an exception so the operator process is still stopped.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+    printer = Printer()
+    timeout = (
+        args.timeout if args.timeout is not None else (AUTO_TIMEOUT if args.auto_approve else 0)
+    )
+    began = time.monotonic()
+    handle: ClusterHandle | None = None
+    try:
+        release = demo_release(load_example())
+        handle = _cluster(args.cluster, printer)
+        return _demo(
+            handle,
+            release=release,
+            auto_approve=args.auto_approve,
+            timeout=timeout or None,
+            printer=printer,
+            began=began,
+        )
+    except KeyboardInterrupt:
+        printer.line("\ninterrupted: the operator is stopped; the release stays as it is")
+        return 130
+    except (ClusterError, DemoFailed, WaitTimeout, ApiException, RuntimeError) as error:
+        printer.line(printer.paint(f"\ndemo failed: {_reason(error)}", "31"))
+        return 1
+    finally:
+        if handle is not None:
+            _goodbye(handle, release, args.stop_cluster, printer)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ApiException):
+        return f"the API server answered {error.status} {error.reason}: {error.body}"
+    return str(error)
+
+
+def _cluster(name: str, printer: Printer) -> ClusterHandle:
+    status_line = printer.bold("appdeploy demo")
+    printer.line(f"{status_line}: the shop 4.12.0 iOS + Android release on the local control plane")
+    handle = running_cluster(name)
+    if handle is not None:
+        printer.line(f"  reusing the running cluster '{name}' (kubeconfig {handle.kubeconfig})")
+        return handle
+    printer.line(
+        f"  starting cluster '{name}' (seconds; the very first time it builds the "
+        "binaries from Go modules, about 5 minutes)"
+    )
+    handle = start_cluster(name)
+    printer.line(f"  started cluster '{name}' (kubeconfig {handle.kubeconfig})")
+    return handle
+
+
+def _demo(
+    handle: ClusterHandle,
+    *,
+    release: DemoRelease,
+    auto_approve: bool,
+    timeout: float | None,
+    printer: Printer,
+    began: float,
+) -> int:
+    api: Any = admin_client(handle.kubeconfig)
+    install_crd(api)
+    groups = approver_groups(release.spec)
+    install_namespace(api, release, groups)
+    nodes = label_nodes(api, release.node_labels)
+    printer.line(
+        f"  installed the CRD; namespace {release.namespace} with service accounts "
+        f"{', '.join(release.service_accounts)}, {len(release.secrets)} Secrets (dummy values), "
+        f"RBAC letting groups {', '.join(groups)} annotate releases"
+    )
+    approver = next(iter(PERSONAS.values()))[0]
+    allowed = may_patch(api, release.namespace, approver.user, approver.groups)
+    outsider = may_patch(api, release.namespace, "mallory@example.com", ())
+    printer.line(
+        f"  RBAC, asked the API server: {approver.user} ({', '.join(approver.groups)}) may "
+        f"annotate releases: {_yes(allowed)}; mallory@example.com (no group): {_yes(outsider)}"
+    )
+    if nodes:
+        labels = ", ".join(f"{k}={v}" for k, v in release.node_labels.items())
+        printer.line(f"  labelled {', '.join(nodes)} {labels} (the example's nodeSelector)")
+    if delete_previous(api, release):
+        printer.line(f"  deleted the previous {release.name} (each demo starts a fresh run)")
+
+    log = handle.run_dir / OPERATOR_LOG
+    record = handle.run_dir / OPERATOR_RECORD
+    left = stop_leftover(record, log)
+    if left is not None:
+        printer.line(f"  stopped the operator an interrupted demo left running (pid {left})")
+    log.unlink(missing_ok=True)
+    operator = OperatorProcess(
+        handle.kubeconfig, log, ["--trust-unverified-approvals", "-n", release.namespace]
+    )
+    watches: Watches | None = None
+    try:
+        operator.start()
+        assert operator.process is not None
+        remember(record, operator.process, log)
+        printer.line(f"  operator running (--trust-unverified-approvals); log: {log}")
+        printer.line(f"  {what_changed(release)}")
+        created = create_release(api, release)
+        uid = str(created["metadata"]["uid"])
+        printer.line(
+            f"  applied {release.name}; follow it elsewhere with: kubectl --kubeconfig "
+            f"{handle.kubeconfig} -n {release.namespace} get ad -w"
+        )
+        printer.line()
+        watches = Watches(handle.kubeconfig, release.namespace, release.name)
+        watches.follow_process(operator.process.wait)
+        session = Session(release, uid, handle.kubeconfig, auto_approve, printer, log)
+        final = session.run(watches.start(), timeout)
+    finally:
+        if watches is not None:
+            watches.stop()
+        operator.stop()
+        forget(record)
+    return _summary(final, printer, time.monotonic() - began)
+
+
+def _yes(allowed: bool) -> str:
+    return "yes" if allowed else "no"
+
+
+def _summary(final: dict[str, Any], printer: Printer, took: float) -> int:
+    status = AppDeploymentStatus.model_validate(final.get("status") or {})
+    printer.line()
+    printer.line(
+        f"{printer.bold(str(final['metadata']['name']))} ended "
+        f"{printer.phase(str(status.phase), pad=False)} after {took:.0f}s"
+    )
+    printer.line()
+    for text in status_text(final, datetime.now().astimezone()).splitlines():
+        printer.line(f"  {text}" if text else "")
+    printer.line()
+    return 0 if status.phase is Phase.SUCCEEDED else 1
+
+
+def _goodbye(handle: ClusterHandle, release: DemoRelease, stop: bool, printer: Printer) -> None:
+    """Where the operator's log is, and what became of the cluster."""
+    log = handle.run_dir / OPERATOR_LOG
+    if log.exists():
+        printer.line(f"operator log: {log}")
+    if stop:
+        stop_cluster(handle)
+        printer.line(f"stopped cluster '{handle.name}'")
+        return
+    down = (
+        "make cluster-down"
+        if handle.name == "default"
+        else (f"python -m tests.cluster down --name {handle.name}")
+    )
+    printer.line(
+        f"cluster '{handle.name}' keeps running: kubectl --kubeconfig {handle.kubeconfig} "
+        f"-n {release.namespace} get ad; stop it with {down}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

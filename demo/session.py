@@ -1,0 +1,221 @@
+"""The demo's loop: follow the release, show it, and get its gates approved.
+
+It reacts only to what it is told (watch events, the operator exiting) and
+never polls. At each waiting gate it either prints the commands a person
+runs (from any terminal: the watch sees their annotations like any other
+change) or, with auto-approve, runs them itself one at a time: a gate holds
+one pending approval per key, so the next approver waits until the operator
+consumed the previous annotation.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appdeploy.api.spec import StepType
+from appdeploy.api.status import AppDeploymentStatus, StepPhase
+from appdeploy.engine.gates import who_may_decide
+from demo.approvers import (
+    Approver,
+    annotation,
+    approvers_for,
+    kubectl_argv,
+    run_as_approver,
+    shell_command,
+)
+from demo.release import DemoRelease
+from demo.view import Printer, ReleaseView
+from demo.watch import EventSeen, OperatorExited, ReleaseChanged, Watches, WatchTrouble
+
+REFUSED_REASONS = ("ApprovalRefused", "RejectionRefused")
+
+
+class DemoFailed(RuntimeError):
+    """The demo cannot go on; the message says what happened and where to look."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    gate: str
+    approver: Approver
+    key: str
+
+
+@dataclass
+class Session:
+    """One release followed from creation to its end."""
+
+    release: DemoRelease
+    uid: str
+    kubeconfig: Path
+    auto_approve: bool
+    printer: Printer
+    operator_log: Path
+    view: ReleaseView = field(init=False)
+    body: dict[str, Any] | None = None
+    announced: set[str] = field(default_factory=set)
+    fired: set[tuple[str, str]] = field(default_factory=set)
+    pending: _Pending | None = None
+    troubles: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.view = ReleaseView(self.release.spec, self.printer)
+
+    # --- the loop ---------------------------------------------------------------
+    def run(self, watches: Watches, timeout: float | None) -> dict[str, Any]:
+        """Follow the release until its run ends; returns the final object.
+
+        Raises DemoFailed on timeout (naming what it waited for), when the
+        operator exits, or when an auto-approval is refused.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                item = watches.get(remaining)
+            except queue.Empty:
+                raise DemoFailed(
+                    f"timed out after {timeout:g}s waiting for {self.waiting_for()}"
+                ) from None
+            if isinstance(item, ReleaseChanged):
+                if item.body is None:
+                    raise DemoFailed(f"{self.release.name} was deleted while the demo followed it")
+                if self.on_release(item.body):
+                    return item.body
+            elif isinstance(item, EventSeen):
+                self.on_event(item)
+            elif isinstance(item, OperatorExited):
+                raise DemoFailed(
+                    f"the operator exited with code {item.code} while {self.waiting_for()}; "
+                    f"log: {self.operator_log}"
+                )
+            elif isinstance(item, WatchTrouble) and item.what not in self.troubles:
+                self.troubles.add(item.what)
+                self.printer.line(f"  (watch of {item.what} failed, retrying: {item.error})")
+
+    def on_release(self, body: dict[str, Any]) -> bool:
+        """Show the change, move the gates along; True once the run ended."""
+        self.body = body
+        self.view.show(body)
+        status = self._status(body)
+        if status is None:
+            return False
+        for step in status.steps:
+            if step.type is StepType.GATE and step.phase is StepPhase.WAITING:
+                self._announce(step.name, status)
+        if self.auto_approve:
+            self._approve_next(body, status)
+        return status.phase.is_terminal
+
+    def on_event(self, event: EventSeen) -> None:
+        if event.uid != self.uid or event.type != "Warning":
+            return
+        self.view.event(event.type, event.reason, event.message)
+        if self.auto_approve and event.reason in REFUSED_REASONS:
+            raise DemoFailed(
+                f"the operator refused an approval the demo made: {event.message}; "
+                f"log: {self.operator_log}"
+            )
+
+    # --- gates ------------------------------------------------------------------
+    def _approvers(self, gate: str) -> tuple[Approver, ...]:
+        spec = self.release.spec.step(gate).gate
+        assert spec is not None
+        return approvers_for(gate, spec)
+
+    def _announce(self, gate: str, status: AppDeploymentStatus) -> None:
+        if gate in self.announced:
+            return
+        self.announced.add(gate)
+        spec = self.release.spec.step(gate).gate
+        assert spec is not None
+        people = self._approvers(gate)
+        names = " and ".join(a.user for a in people)
+        count = f"{spec.required} approval{'s' if spec.required > 1 else ''}"
+        heading = f"{gate} is waiting for {count} from {who_may_decide(spec)}"
+        others = self._decided_elsewhere(gate, status)
+        line = self.printer.line
+        line()
+        if self.auto_approve:
+            line(self.printer.bold(f"  >> {heading}; approving as {names}"))
+            return
+        line(self.printer.bold(f"  >> {heading}. Approve it as {names}, from any terminal:"))
+        if others:
+            line(f"     (distinctFrom: whoever approved {others} may not approve {gate})")
+        line()
+        for approver in people:
+            argv = kubectl_argv(
+                self.kubeconfig, self.release.namespace, self.release.name, gate, approver
+            )
+            line(f"     {shell_command(argv)}")
+        line()
+        if len(people) > 1:
+            line(
+                "     Run them one after the other: a gate holds one pending approval at a "
+                "time, and kubectl\n     refuses the next until the operator consumed the "
+                "previous one (about a second; it shows above)."
+            )
+            line()
+
+    def _decided_elsewhere(self, gate: str, status: AppDeploymentStatus) -> str:
+        """Gates (distinctFrom, either way) already approved by someone: they may not decide."""
+        spec = self.release.spec
+        own = spec.step(gate).gate
+        assert own is not None
+        names = list(own.distinct_from)
+        names += [s.name for s in spec.steps if s.gate and gate in s.gate.distinct_from]
+        approved = {step.name for step in status.steps if step.approvals}
+        return ", ".join(name for name in names if name in approved)
+
+    def _approve_next(self, body: dict[str, Any], status: AppDeploymentStatus) -> None:
+        annotations = (body.get("metadata") or {}).get("annotations") or {}
+        if self.pending is not None:
+            if self.pending.key in annotations:
+                return  # the operator has not consumed it yet
+            self.pending = None
+        for step in status.steps:
+            if step.type is not StepType.GATE or step.phase is not StepPhase.WAITING:
+                continue
+            done = {approval.user for approval in step.approvals}
+            for approver in self._approvers(step.name):
+                if approver.user in done or (step.name, approver.user) in self.fired:
+                    continue
+                self._fire(step.name, approver)
+                return
+
+    def _fire(self, gate: str, approver: Approver) -> None:
+        self.fired.add((gate, approver.user))
+        key, _ = annotation(gate, approver)
+        outcome = run_as_approver(
+            self.kubeconfig, self.release.namespace, self.release.name, gate, approver
+        )
+        self.printer.line(self.printer.dim(f"     $ {outcome.command}"))
+        for text in outcome.output.splitlines():
+            self.printer.line(self.printer.dim(f"       {text}"))
+        if not outcome.ok:
+            raise DemoFailed(f"approving {gate} as {approver.user} failed: {outcome.output}")
+        self.pending = _Pending(gate, approver, key)
+
+    # --- what we are waiting for (for timeouts) ----------------------------------
+    def _status(self, body: dict[str, Any]) -> AppDeploymentStatus | None:
+        status = AppDeploymentStatus.model_validate(body.get("status") or {})
+        if status.run != (body.get("metadata") or {}).get("generation"):
+            return None
+        return status
+
+    def waiting_for(self) -> str:
+        """What the demo is waiting for, in words, for timeout and failure messages."""
+        name = self.release.name
+        if self.pending is not None:
+            return (
+                f"the operator to consume {self.pending.key} "
+                f"(the approval by {self.pending.approver.user})"
+            )
+        status = self._status(self.body) if self.body is not None else None
+        if status is None:
+            return f"the operator to start {name} (log: {self.operator_log})"
+        return f"{name} to finish; it is {status.phase}: {status.message}"
