@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from appdeploy.cli.connection_flags import add_connection_flags
 from appdeploy.cli.exit_codes import INVALID, OK, HelpFormatter, exit_codes_help
 
 WAITING_ON_PEOPLE = 3
@@ -44,7 +45,6 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 
 def add_cluster_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register every cluster subcommand."""
-    from appdeploy.cli.kube import add_connection_flags  # noqa: PLC0415
 
     def command(name: str, summary: str, codes: dict[int, str]) -> argparse.ArgumentParser:
         parser = commands.add_parser(

@@ -1,8 +1,7 @@
 """Connecting to a cluster the way kubectl does: kubeconfig, context, namespace, impersonation.
 
-The standard flags mean what they mean for kubectl, so ``kubectl appdeploy``
-behaves like any other kubectl command (``-n``, ``--context``,
-``--kubeconfig``, ``--as``, ``--as-group``).
+The flags (``appdeploy.cli.connection_flags``) mean what they mean for
+kubectl, so ``kubectl appdeploy`` behaves like any other kubectl command.
 """
 
 from __future__ import annotations
@@ -14,23 +13,6 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client import rest
 from urllib3 import HTTPHeaderDict
-
-
-def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """The kubectl-compatible flags every cluster command takes."""
-    group = parser.add_argument_group("cluster connection (as for kubectl)")
-    group.add_argument("-n", "--namespace", help="namespace (default: the context's)")
-    group.add_argument("--context", help="kubeconfig context to use")
-    group.add_argument("--kubeconfig", help="path to the kubeconfig (default: $KUBECONFIG)")
-    group.add_argument("--as", dest="as_user", metavar="USER", help="act as this user")
-    group.add_argument(
-        "--as-group",
-        dest="as_groups",
-        action="append",
-        default=[],
-        metavar="GROUP",
-        help="act as a member of this group (repeatable)",
-    )
 
 
 @dataclass
