@@ -24,15 +24,19 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 install: $(VENV)/.installed ## Create .venv and install appdeploy with its development tools
 
 .PHONY: generate
-generate: ## Regenerate the CRD from the pydantic models
+generate: ## Regenerate the CRD, its copy in the chart, and manifests/ (builds helm on first use)
 	$(PY) -m appdeploy.api.crd --output $(CRD)
+	cp $(CRD) helm/appdeploy/crds/
+	$(PY) -m tests.helm.manifests
+
+GENERATED := crds/ helm/appdeploy/crds/ manifests/
 
 .PHONY: verify
 verify: generate ## Fail when generated files differ from the committed ones
-	@git diff --exit-code -- crds/ || \
+	@git diff --exit-code -- $(GENERATED) || \
 	  (echo "generated files are stale: run 'make generate' and commit the result" >&2; exit 1)
-	@test -z "$$(git status --porcelain -- crds/)" || \
-	  (echo "untracked generated files in crds/: commit them" >&2; git status --short -- crds/; exit 1)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
+	  (echo "untracked generated files: commit them" >&2; git status --short -- $(GENERATED); exit 1)
 
 .PHONY: lint
 lint: ## ruff (lint + format check) and the import contracts (engine/api stay pure)
@@ -57,8 +61,16 @@ test-unit: ## Unit and property tests with engine coverage
 test-integration: ## Tests against the local Kubernetes control plane (builds it on first use)
 	$(BIN)/pytest tests/integration tests/cluster/test_faults.py
 
+.PHONY: test-helm
+test-helm: ## The chart: lint, render, dry-run, least-privilege and role stories, upgrade render
+	$(BIN)/pytest tests/helm
+
+.PHONY: helm-build
+helm-build: ## Build (or reuse) the helm CLI from the helm.sh/helm/v3 Go module
+	tests/helm/build.sh
+
 .PHONY: test
-test: install verify lint typecheck test-unit test-integration ## Everything CI runs
+test: install verify lint typecheck test-unit test-integration test-helm ## Everything CI runs
 
 .PHONY: cluster-build
 cluster-build: ## Build (or reuse) the local control plane binaries from Go modules

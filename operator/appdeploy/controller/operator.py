@@ -57,6 +57,10 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
         settings.posting.enabled = False  # our Events are the planner's, not kopf's logs
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
+        if namespaces_are_exact(operator_config.namespaces):
+            # Exact names need no namespace discovery; without this kopf retries a
+            # cluster-wide namespace list that namespaced RBAC (rightly) refuses.
+            settings.scanning.disabled = True
         queue: WorkQueue[tuple[str, str]] = WorkQueue()
         api_client = kubernetes_client()
         cluster = Cluster(api_client, on_request=metrics.count_request)
@@ -117,6 +121,11 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             enqueue(*key)
 
     return registry
+
+
+def namespaces_are_exact(namespaces: tuple[str, ...]) -> bool:
+    """True when namespaces are listed by name (no globs), so none must be discovered."""
+    return bool(namespaces) and not any(set(ns) & set("*?[]!") for ns in namespaces)
 
 
 def run(operator_config: OperatorConfig) -> None:

@@ -1,0 +1,165 @@
+"""The chart renders what a cluster admin expects, for the defaults and every option.
+
+Pure rendering with the real helm binary; nothing here needs a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appdeploy.cli.main import build_parser
+from tests.helm.chart import kind_of, kinds, lint, one, render
+from tests.helm.variants import VARIANTS
+
+NAMES = list(VARIANTS)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict[str, Any]]]:
+    return {name: render(values) for name, values in VARIANTS.items()}
+
+
+@pytest.mark.parametrize("variant", NAMES)
+def test_helm_lint_passes(variant: str) -> None:
+    result = lint(VARIANTS[variant])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"watchNamespaces": ["team-*"]}, "watchNamespaces/0"),
+        ({"webhook": {"certManagr": {}}}, "certManagr"),
+        ({"operator": {"jobTTL": "1 day"}}, "jobTTL"),
+        ({"operator": {"workers": 0}}, "workers"),
+        ({"metrics": {"port": 9443}}, "port"),
+    ],
+)
+def test_the_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
+    result = lint(values)
+    assert result.returncode != 0
+    assert complaint in result.stdout + result.stderr
+
+
+EXPECTED_KINDS = {
+    "defaults": {"Secret", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+                 "ClusterRoleBinding", "Service", "ValidatingAdmissionPolicy"},
+    "namespaced": {"Role", "RoleBinding", "Secret"},
+    "cert-manager": {"Certificate", "Issuer"},
+    "cert-manager-issuer": {"Certificate"},
+    "service-monitor": {"ServiceMonitor"},
+    "pdb-and-network-policy": {"PodDisruptionBudget", "NetworkPolicy"},
+    "existing-key": {"Secret"},
+    "no-webhook": {"Deployment", "ClusterRole"},
+}  # fmt: skip
+ABSENT_KINDS = {
+    "defaults": {"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Certificate"},
+    "namespaced": {"ClusterRoleBinding"},
+    "cert-manager": {"Secret"},
+    "cert-manager-issuer": {"Issuer", "Secret"},
+    "no-webhook": {"Service", "Secret", "MutatingWebhookConfiguration", "RoleBinding",
+                   "ValidatingAdmissionPolicy"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", NAMES)
+def test_each_option_renders_its_objects(variant: str, rendered: dict[str, Any]) -> None:
+    present = kinds(rendered[variant])
+    assert EXPECTED_KINDS[variant] <= present
+    assert not ABSENT_KINDS.get(variant, set()) & present
+    if variant == "cert-manager-issuer":
+        certificate = one(rendered[variant], "Certificate")
+        assert certificate["spec"]["issuerRef"]["name"] == "corp-ca"
+
+
+def test_the_operator_is_one_restricted_replica(rendered: dict[str, Any]) -> None:
+    deployment = one(rendered["defaults"], "Deployment")
+    spec = deployment["spec"]
+    # kopf standalone, no leader election: never two pods, not even during an upgrade.
+    assert (spec["replicas"], spec["strategy"]) == (1, {"type": "Recreate"})
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    (container,) = pod["containers"]
+    assert container["securityContext"] == {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
+    assert "--health-address=0.0.0.0:8080" in container["args"]
+
+
+@pytest.mark.parametrize("variant", NAMES)
+def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str, Any]) -> None:
+    (container,) = one(rendered[variant], "Deployment")["spec"]["template"]["spec"]["containers"]
+    # The image's entrypoint is `appdeploy operator`; the chart gives the flags.
+    args = build_parser().parse_args(["operator", *container["args"]])
+    assert args.namespace == VARIANTS[variant].get("watchNamespaces", [])
+    webhook = VARIANTS[variant].get("webhook", {}).get("enabled", True)
+    assert bool(args.webhook_address) == webhook == bool(args.approval_key_secret)
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    if webhook:
+        assert args.webhook_address.endswith(f":{ports['webhook']}")
+    if args.metrics_address:
+        assert args.metrics_address.endswith(f":{ports['metrics']}")
+
+
+def _operator_rights(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        obj
+        for obj in objects
+        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+        and "-operator" in obj["metadata"]["name"]
+    ]
+
+
+def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict[str, Any]) -> None:
+    rights = _operator_rights(rendered["namespaced"])
+    assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
+        (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
+    }
+    assert kind_of(rendered["namespaced"], "ClusterRoleBinding") == []
+    selector = one(rendered["namespaced"], "ValidatingAdmissionPolicyBinding")["spec"]
+    assert selector["matchResources"]["namespaceSelector"]["matchExpressions"][0]["values"] == [
+        "team-a",
+        "team-b",
+    ]
+
+
+def test_the_operator_never_gets_secrets_beyond_its_key(rendered: dict[str, Any]) -> None:
+    for variant, objects in rendered.items():
+        for role in kind_of(objects, "Role") + kind_of(objects, "ClusterRole"):
+            for rule in role["rules"]:
+                if "secrets" not in rule["resources"]:
+                    continue
+                assert role["metadata"]["namespace"] == "appdeploy-system", variant
+                assert rule.get("resourceNames") or rule["verbs"] == ["create"], variant
+    key_role = one(rendered["existing-key"], "Role")
+    assert key_role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["corp-approval-key"],
+            "verbs": ["get"],
+        }
+    ]
+
+
+def test_the_approve_role_only_reads_and_patches(rendered: dict[str, Any]) -> None:
+    approve = one(rendered["defaults"], "ClusterRole", "appdeploy-approve")
+    assert approve["rules"] == [
+        {
+            "apiGroups": ["appdeploy.dev"],
+            "resources": ["appdeployments"],
+            "verbs": ["get", "list", "watch", "patch"],
+        }
+    ]
+    # Approving is always an explicit grant, never part of the built-in roles.
+    assert not any("aggregate" in label for label in approve["metadata"]["labels"])

@@ -1,0 +1,47 @@
+"""Values the chart is rendered with in tests: the defaults and each option that changes objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "namespaced": {"watchNamespaces": ["team-a", "team-b"]},
+    "cert-manager": {"webhook": {"certManager": {"enabled": True}}},
+    "cert-manager-issuer": {
+        "webhook": {
+            "certManager": {
+                "enabled": True,
+                "issuerRef": {
+                    "name": "corp-ca",
+                    "kind": "ClusterIssuer",
+                    "group": "cert-manager.io",
+                },
+            }
+        }
+    },
+    "service-monitor": {
+        "metrics": {"serviceMonitor": {"enabled": True, "labels": {"team": "sre"}}}
+    },
+    "pdb-and-network-policy": {
+        "podDisruptionBudget": {"enabled": True},
+        "networkPolicy": {
+            "enabled": True,
+            "metricsFrom": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                    }
+                }
+            ],
+            "apiServer": {"ports": [6443], "cidrs": ["10.0.0.1/32"]},
+        },
+    },
+    "existing-key": {"approvalKey": {"existingSecret": "corp-approval-key"}},
+    "no-webhook": {
+        "webhook": {"enabled": False},
+        "metrics": {"enabled": False},
+        "operator": {"trustUnverifiedApprovals": True, "logFormat": "json", "jobTTL": "never"},
+        "userRoles": {"create": False, "restrictPatchToDecisions": False},
+    },
+}
