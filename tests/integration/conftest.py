@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,22 @@ def operator(
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def unwatched_namespace(api_client: Any, crd: None) -> Iterator[str]:
+    """A fresh namespace that the shared story operator does not watch (it watches t-*)."""
+    core = client.CoreV1Api(api_client)
+    name = f"u-{uuid.uuid4().hex[:10]}"
+    core.create_namespace({"metadata": {"name": name}})
+    wait_for(
+        lambda: core.list_namespaced_service_account(name).items,
+        30,
+        f"ServiceAccount {name}/default",
+    )
+    grant_approvers(api_client, name)
+    yield name
+    core.delete_namespace(name)
 
 
 @pytest.fixture

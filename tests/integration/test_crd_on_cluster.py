@@ -54,22 +54,22 @@ def test_a_bad_document_is_rejected_by_the_api_server(
 def test_status_is_a_subresource_and_get_shows_the_printer_columns(
     crd: None,
     api_client: Any,
-    namespace: str,
+    unwatched_namespace: str,
     kubectl: Callable[..., list[str]],
 ) -> None:
     document = yaml.safe_load((ROOT / "examples" / "hello.yaml").read_text())
-    created = create(api_client, namespace, document)
+    created = create(api_client, unwatched_namespace, document)
     custom = client.CustomObjectsApi(api_client)
     custom.patch_namespaced_custom_object_status(
         GROUP,
         VERSION,
-        namespace,
+        unwatched_namespace,
         PLURAL,
         created["metadata"]["name"],
         {"status": {"phase": "AwaitingApproval", "message": "approve: 0 of 1 approvals"}},
     )
     shown = subprocess.run(
-        kubectl("get", "ad", "-n", namespace), capture_output=True, text=True, check=True
+        kubectl("get", "ad", "-n", unwatched_namespace), capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert shown[0].split() == ["NAME", "APP", "VERSION", "PHASE", "MESSAGE", "AGE"]
     assert shown[1].split()[:4] == ["hello-1-0-0", "hello", "1.0.0", "AwaitingApproval"]

@@ -9,21 +9,18 @@ makes the process kill itself at that exact point of applying a plan.
 from __future__ import annotations
 
 import os
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client
 
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.integration.releases import (
     Releases,
     gate_step,
-    grant_approvers,
     release_spec,
     run_step,
 )
@@ -74,18 +71,8 @@ class CrashableOperator:
 
 
 @pytest.fixture
-def crash_namespace(api_client: Any, crd: None) -> Iterator[str]:
-    core = client.CoreV1Api(api_client)
-    name = f"crash-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name}})
-    wait_for(
-        lambda: core.list_namespaced_service_account(name).items,
-        30,
-        f"ServiceAccount {name}/default",
-    )
-    grant_approvers(api_client, name)
-    yield name
-    core.delete_namespace(name)
+def crash_namespace(unwatched_namespace: str) -> str:
+    return unwatched_namespace
 
 
 @pytest.fixture
