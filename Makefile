@@ -40,14 +40,14 @@ verify: generate ## Fail when generated files differ from the committed ones
 
 .PHONY: lint
 lint: ## ruff (lint + format check) and the import contracts (engine/api stay pure)
-	$(BIN)/ruff check operator tests demo
-	$(BIN)/ruff format --check operator tests demo
+	$(BIN)/ruff check operator tests demo bench
+	$(BIN)/ruff format --check operator tests demo bench
 	PYTHONPATH=operator $(BIN)/lint-imports
 
 .PHONY: format
 format: ## Format the code with ruff
-	$(BIN)/ruff format operator tests demo
-	$(BIN)/ruff check --fix operator tests demo
+	$(BIN)/ruff format operator tests demo bench
+	$(BIN)/ruff check --fix operator tests demo bench
 
 .PHONY: typecheck
 typecheck: ## mypy --strict on operator/
