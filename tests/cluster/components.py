@@ -122,6 +122,10 @@ def apiserver(bin_dir: Path, layout: Layout, ports: Ports, pki: Pki) -> Componen
         # the reconciler would fail forever. Nothing in this cluster routes
         # Service traffic, so the Service simply has no endpoints.
         "--endpoint-reconciler-type=none",
+        # Reach "the kubelet" (pod logs, exec) at the node's InternalIP, 127.0.0.1.
+        # The default tries the node's Hostname first, which sends a DNS query to
+        # the machine's resolver: traffic to a non-loopback address.
+        "--kubelet-preferred-address-types=InternalIP",
         "--profiling=false",
         "--v=1",
     ]

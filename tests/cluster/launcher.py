@@ -13,6 +13,7 @@ from tests.cluster.certs import CertPair, Pki, create_pki
 from tests.cluster.errors import ClusterError, ComponentError
 from tests.cluster.kubeconfig import write_kubeconfig
 from tests.cluster.layout import Layout, Ports
+from tests.cluster.pod_logs import write_log_config
 from tests.cluster.ports import LOOPBACK
 from tests.cluster.process import is_running, stop
 from tests.cluster.starter import Progress, Starter, reap, stderr_progress
@@ -125,7 +126,7 @@ def up(
         apiserver = components.apiserver(bin_dir, layout, ports, pki)
         starter.start(apiserver)
         starter.wait_healthy(apiserver, timeout)
-        stage_files = sorted(STAGES_DIR.glob("*.yaml"))
+        stage_files = [*sorted(STAGES_DIR.glob("*.yaml")), write_log_config(layout.kwok_dir)]
         rest = [
             components.controller_manager(bin_dir, layout, ports, pki),
             components.scheduler(bin_dir, layout, ports, pki),

@@ -46,6 +46,8 @@ def test_components_bind_advertise_and_dial_only_loopback(tmp_path: Path) -> Non
         if arg.startswith("--server-address="):
             hosts.add(arg.split("=", 1)[1].rsplit(":", 1)[0])
     assert hosts == {"127.0.0.1"}
+    # Node hostnames would be resolved through the machine's (non-loopback) DNS server.
+    assert "--kubelet-preferred-address-types=InternalIP" in all_argv(tmp_path)
 
 
 def test_pod_ips_come_from_a_loopback_range() -> None:

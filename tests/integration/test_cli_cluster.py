@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.cluster.pod_logs import LOG_LINES
 from tests.integration.releases import Releases, gate_step, release_spec, run_cli, run_step
 
 
@@ -106,15 +107,19 @@ def test_watch_stops_when_people_must_act(releases: Releases, appdeploy: Any) ->
     assert "AwaitingApproval: qa-signoff: 0 of 2 approvals (group qa)" in watched.stdout
 
 
-def test_logs_asks_the_api_server_for_the_step_pod(releases: Releases, appdeploy: Any) -> None:
+def test_logs_prints_the_step_pods_log(releases: Releases, appdeploy: Any) -> None:
     releases.apply("shop", release_spec(run_step("build")))
     releases.wait_for("shop", phase="Succeeded")
+    # Through the API server to KWOK, the "kubelet" at the node's InternalIP 127.0.0.1,
+    # which serves the log file of tests/cluster/pod_logs.py for every container.
     logs = appdeploy("logs", "shop", "build")
-    # KWOK's fake kubelet serves no container logs: the request reaches the API server's
-    # pod log endpoint for the step's pod and container, and its answer is printed.
-    if logs.returncode == 0:
-        return
-    assert "cannot read the logs of pod shop-build-r1-a1-" in logs.stderr
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.splitlines() == list(LOG_LINES)
+    again = appdeploy("logs", "shop", "build", "--attempt", "1")
+    assert again.stdout == logs.stdout
     missing = appdeploy("logs", "shop", "deploy")
     assert missing.returncode == 1
     assert "no step deploy in the current run (steps: build)" in missing.stderr
+    gone = appdeploy("logs", "shop", "build", "--attempt", "2")
+    assert gone.returncode == 1
+    assert "no pod of Job shop-build-r1-a2" in gone.stderr
