@@ -37,6 +37,27 @@ def kubernetes_client() -> client.ApiClient:
     return client.ApiClient()
 
 
+def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorConfig) -> None:
+    """kopf's settings for appdeploy: no kopf Events, long watches, our own webhook server."""
+    settings.posting.enabled = False  # our Events are the planner's, not kopf's logs
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    if namespaces_are_exact(operator_config.namespaces):
+        # Exact names need no namespace discovery; without this kopf retries a
+        # cluster-wide namespace list that namespaced RBAC (rightly) refuses.
+        settings.scanning.disabled = True
+    if operator_config.webhook_address:
+        webhook_host, webhook_port = operator_config.webhook_address.rsplit(":", 1)
+        settings.admission.server = kopf.WebhookServer(
+            addr=webhook_host,
+            port=int(webhook_port),
+            host=webhook_host,
+            certfile=operator_config.webhook_cert or None,
+            pkeyfile=operator_config.webhook_key or None,
+        )
+        settings.admission.managed = None  # the chart or the tests own the configurations
+
+
 def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     """The handlers of one operator instance, bound to its own queue, cache and workers."""
     registry = kopf.OperatorRegistry()
@@ -54,13 +75,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
 
     @kopf.on.startup(registry=registry)
     async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
-        settings.posting.enabled = False  # our Events are the planner's, not kopf's logs
-        settings.watching.server_timeout = 300
-        settings.watching.client_timeout = 330
-        if namespaces_are_exact(operator_config.namespaces):
-            # Exact names need no namespace discovery; without this kopf retries a
-            # cluster-wide namespace list that namespaced RBAC (rightly) refuses.
-            settings.scanning.disabled = True
+        configure_kopf(settings, operator_config)
         queue: WorkQueue[tuple[str, str]] = WorkQueue()
         api_client = kubernetes_client()
         cluster = Cluster(api_client, on_request=metrics.count_request)
@@ -69,19 +84,10 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             state["key"] = await asyncio.to_thread(
                 load_or_create_key, api_client, key_namespace, key_name
             )
-        if operator_config.webhook_address:
-            webhook_host, webhook_port = operator_config.webhook_address.rsplit(":", 1)
-            settings.admission.server = kopf.WebhookServer(
-                addr=webhook_host,
-                port=int(webhook_port),
-                host=webhook_host,
-                certfile=operator_config.webhook_cert or None,
-                pkeyfile=operator_config.webhook_key or None,
-            )
-            settings.admission.managed = None  # the chart or the tests own the configurations
         reconciler = Reconciler(cluster, cache, operator_config, signing_key=state.get("key"))
         if operator_config.metrics_address:
             metrics.serve(operator_config.metrics_address)
+        metrics.QUEUE_DEPTH.set_function(lambda: len(queue))  # read at each scrape
         workers = Workers(queue, reconciler, operator_config.workers)
         state.update(queue=queue, workers=workers)
         workers.start()

@@ -49,7 +49,6 @@ class Workers:
     async def _work(self) -> None:
         while True:
             key = await self.queue.get()
-            metrics.QUEUE_DEPTH.set(len(self.queue))
             try:
                 with metrics.RECONCILE_SECONDS.time():
                     delay = await asyncio.to_thread(self.reconciler.reconcile, key)
