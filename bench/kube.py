@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from tests.cluster.clients import admin_client
+from tests.cluster.crd import install_crd as apply_crd
 from tests.cluster.wait import wait_for
 
 from appdeploy.api.crd import build_crd
-from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 SETUP_TIMEOUT = 60.0
 # Watches hold connections for the whole run and the approver and release
@@ -19,39 +20,17 @@ POOL_SIZE = 32
 
 
 def api_client(kubeconfig: Path) -> Any:
-    """An admin ApiClient that never goes through a proxy (the cluster is on loopback)."""
-    configuration = client.Configuration()
-    config.load_kube_config(  # type: ignore[no-untyped-call]
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
-    configuration.proxy = None
-    configuration.no_proxy = "*"
-    configuration.connection_pool_maxsize = POOL_SIZE
-    return client.ApiClient(configuration)
+    """An admin ApiClient with a connection pool for the bench's parallel watchers."""
+    return admin_client(kubeconfig, pool_size=POOL_SIZE)
 
 
 def install_crd(api: Any) -> None:
-    """Create the AppDeployment CRD and wait until it is served."""
-    extensions = client.ApiextensionsV1Api(api)
-    crd = build_crd()
-    extensions.create_custom_resource_definition(crd)  # type: ignore[arg-type]
+    """Create the AppDeployment CRD and wait until it is served and listable.
 
-    def established() -> bool:
-        read = extensions.read_custom_resource_definition(crd["metadata"]["name"])
-        conditions = (read.status.conditions if read.status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    wait_for(established, SETUP_TIMEOUT, "the AppDeployment CRD to be Established")
-    # Established is not yet listable: until the API server's watch cache for
-    # the new resource is ready, lists answer 429 "storage is (re)initializing"
-    # (the operator would log an error and retry).
-    custom = client.CustomObjectsApi(api)
-    wait_for(
-        lambda: custom.list_cluster_custom_object(GROUP, VERSION, PLURAL, limit=1),
-        SETUP_TIMEOUT,
-        "AppDeployments to be listable",
-        ignore=(ApiException,),
-    )
+    Listable matters: the operator, started right after, would otherwise log
+    429 "storage is (re)initializing" errors and retry.
+    """
+    apply_crd(api, build_crd(), SETUP_TIMEOUT)
 
 
 def create_namespace(api: Any, name: str) -> None:

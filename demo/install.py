@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from tests.cluster.crd import install_crd as apply_crd
 from tests.cluster.wait import wait_for
 
 from demo.release import CRD, DemoRelease
@@ -48,23 +49,7 @@ def _create_or_patch(
 
 def install_crd(api: Any, timeout: float = 30) -> None:
     """Apply the committed CRD and wait until the API server serves it."""
-    body = yaml.safe_load(CRD.read_text())
-    extensions: Any = client.ApiextensionsV1Api(api)
-    name = body["metadata"]["name"]
-
-    def replace() -> object:
-        current = extensions.read_custom_resource_definition(name)
-        body["metadata"]["resourceVersion"] = current.metadata.resource_version
-        return extensions.replace_custom_resource_definition(name, body)
-
-    _create_or_patch(lambda: extensions.create_custom_resource_definition(body), replace)
-
-    def established() -> bool:
-        crd = extensions.read_custom_resource_definition(name)
-        conditions = crd.status.conditions or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    wait_for(established, timeout, f"CRD {name} to be Established")
+    apply_crd(api, yaml.safe_load(CRD.read_text()), timeout)
 
 
 def _ensure_in(namespace: str, kind: str, api: Any, body: dict[str, Any]) -> None:

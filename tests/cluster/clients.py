@@ -13,7 +13,7 @@ from urllib3 import HTTPHeaderDict
 KUBECTL = "kubectl"
 
 
-def _configuration(kubeconfig: Path) -> Any:
+def _configuration(kubeconfig: Path, pool_size: int | None = None) -> Any:
     configuration = client.Configuration()
     config.load_kube_config(  # type: ignore[no-untyped-call]
         config_file=str(kubeconfig), client_configuration=configuration
@@ -22,12 +22,17 @@ def _configuration(kubeconfig: Path) -> Any:
     # on loopback and no request may leave the machine through a proxy.
     configuration.proxy = None
     configuration.no_proxy = "*"
+    if pool_size is not None:
+        configuration.connection_pool_maxsize = pool_size
     return configuration
 
 
-def admin_client(kubeconfig: Path) -> Any:
-    """A kubernetes.client.ApiClient with the kubeconfig's (admin) identity."""
-    return client.ApiClient(_configuration(kubeconfig))
+def admin_client(kubeconfig: Path, pool_size: int | None = None) -> Any:
+    """A kubernetes.client.ApiClient with the kubeconfig's (admin) identity.
+
+    ``pool_size`` raises urllib3's connection pool (4) for many parallel watches.
+    """
+    return client.ApiClient(_configuration(kubeconfig, pool_size))
 
 
 class _ImpersonatingRest(rest.RESTClientObject):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.cluster.errors import ComponentError
+from tests.cluster.wait import WaitTimeout, wait_for
 
 STOP_GRACE_SECONDS = 10.0
 _TCP_LISTEN = "0A"  # state column of /proc/net/tcp
@@ -153,9 +154,13 @@ def stop(record: ProcessRecord, grace: float = STOP_GRACE_SECONDS) -> bool:
             os.killpg(record.pid, sig)
         except ProcessLookupError:
             return True
-        deadline = time.monotonic() + wait_seconds
-        while time.monotonic() < deadline:
-            if not _group_members(record.pid):
-                return True
-            time.sleep(0.05)
+        try:
+            wait_for(
+                lambda: not _group_members(record.pid),
+                wait_seconds,
+                f"{record.name}'s processes to exit after {sig.name}",
+            )
+            return True
+        except WaitTimeout:
+            continue
     return not _group_members(record.pid)

@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client
 
 from tests.cluster.clients import kubectl_argv
-from tests.cluster.wait import wait_for
-from tests.helm import install
+from tests.cluster.crd import install_crd
 from tests.helm.chart import CHART
 from tests.helm.installation import (
     POLICY_KINDS,
@@ -36,16 +34,7 @@ CRD_FILE = CHART / "crds" / "appdeployments.appdeploy.dev.yaml"
 @pytest.fixture(scope="session")
 def chart_crd(cluster: Any, api_client: Any) -> None:
     """The chart's copy of the CRD, applied for real and Established."""
-    crd = yaml.safe_load(CRD_FILE.read_text())
-    install.apply(cluster.kubeconfig, [crd])
-    extensions = client.ApiextensionsV1Api(api_client)
-
-    def established() -> bool:
-        status = extensions.read_custom_resource_definition(crd["metadata"]["name"]).status
-        conditions = (status.conditions if status else None) or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    wait_for(established, 30, "the chart's CRD to be Established")
+    install_crd(api_client, yaml.safe_load(CRD_FILE.read_text()))
 
 
 @pytest.fixture(scope="session")

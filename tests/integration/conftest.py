@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from appdeploy.api.crd import build_crd
+from tests.cluster.crd import install_crd
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.integration.releases import Releases, grant_approvers
@@ -32,31 +32,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 STORY_NAMESPACES = "t-*"
 
 
-def install_crd(api_client: Any) -> None:
-    """Create or update the generated CRD and wait until it is served."""
-    extensions = client.ApiextensionsV1Api(api_client)
-    crd = build_crd()
-    name = crd["metadata"]["name"]
-    try:
-        current = extensions.read_custom_resource_definition(name)
-        crd["metadata"]["resourceVersion"] = current.metadata.resource_version
-        extensions.replace_custom_resource_definition(name, crd)
-    except ApiException as error:
-        if error.status != 404:
-            raise
-        extensions.create_custom_resource_definition(crd)
-
-    def established() -> bool:
-        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
-        return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-    wait_for(established, 30, f"CRD {name} to be Established")
-
-
 @pytest.fixture(scope="session")
 def crd(api_client: Any) -> None:
     """The AppDeployment CRD, installed once per session."""
-    install_crd(api_client)
+    install_crd(api_client, build_crd())
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,18 @@ def one_job_per_attempt(releases: Releases, name: str) -> Counter[tuple[str, str
     return attempts
 
 
+def alice_annotates(story: Releases) -> None:
+    """Alice writes her approval; the test, not the helper, waits for what happens next."""
+    result = story.annotate(
+        "shop",
+        "approve.appdeploy.dev/qa",
+        '{"user": "alice", "groups": ["qa"], "comment": "ok"}',
+        as_user="alice",
+        groups=["qa"],
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_crash_right_after_creating_a_job(operators: CrashableOperator, story: Releases) -> None:
     operators.start(failpoints="after-job-create")
     story.apply("shop", release_spec(run_step("build", seconds=1), run_step("ship", ["build"])))
@@ -120,14 +132,7 @@ def test_a_crash_between_an_approval_and_its_status_write(
     operators.stop()
 
     operators.start(failpoints="before-status-write")
-    result = story.annotate(
-        "shop",
-        "approve.appdeploy.dev/qa",
-        '{"user": "alice", "groups": ["qa"], "comment": "ok"}',
-        as_user="alice",
-        groups=["qa"],
-    )
-    assert result.returncode == 0, result.stderr
+    alice_annotates(story)
     operators.wait_until_crashed()
     assert "approve.appdeploy.dev/qa" in story.annotations("shop"), "nothing was lost"
 
@@ -151,13 +156,7 @@ def test_a_crash_after_the_status_write_before_the_annotation_is_removed(
     operators.stop()
 
     operators.start(failpoints="after-status-write")
-    story.annotate(
-        "shop",
-        "approve.appdeploy.dev/qa",
-        '{"user": "alice", "groups": ["qa"], "comment": "ok"}',
-        as_user="alice",
-        groups=["qa"],
-    )
+    alice_annotates(story)
     operators.wait_until_crashed()
     recorded = story.status("shop").step("qa").approvals
     assert [a.user for a in recorded] == ["alice"]

@@ -11,18 +11,19 @@ operator consumed it and reports what the operator decided.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from kubernetes import client
+from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from appdeploy.engine import DecisionKind, ObservedDecision, Release, check_decision
 from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
 
-POLL_SECONDS = 0.25
+CONFLICT, GONE = 409, 410
 
 
 class ActionError(Exception):
@@ -70,43 +71,67 @@ class ReleaseClient:
         """Write ``key`` once no pending value holds it (waits up to ``wait`` seconds)."""
         deadline = time.monotonic() + wait
         while True:
-            body = self.get()
-            pending = (body["metadata"].get("annotations") or {}).get(key)
-            if pending is None:
-                patch = {
-                    "metadata": {
-                        "annotations": {key: value},
-                        "resourceVersion": body["metadata"]["resourceVersion"],
-                    }
+            body = self.until(
+                lambda body: key not in _annotations(body),
+                deadline,
+                f"{key} is still pending from someone else after {wait:g}s; is the "
+                "operator running? (kubectl appdeploy status shows what it recorded)",
+            )
+            patch = {
+                "metadata": {
+                    "annotations": {key: value},
+                    "resourceVersion": body["metadata"]["resourceVersion"],
                 }
-                try:
-                    self.custom.patch_namespaced_custom_object(
-                        GROUP, VERSION, self.namespace, PLURAL, self.name, patch
-                    )
-                    return
-                except ApiException as error:
-                    if error.status != 409:
-                        raise ActionError(api_reason(error)) from None
-            if time.monotonic() >= deadline:
-                raise ActionError(
-                    f"{key} is still pending from someone else after {wait:g}s; is the "
-                    "operator running? (kubectl appdeploy status shows what it recorded)"
+            }
+            try:
+                self.custom.patch_namespaced_custom_object(
+                    GROUP, VERSION, self.namespace, PLURAL, self.name, patch
                 )
-            time.sleep(POLL_SECONDS)
+                return
+            except ApiException as error:
+                if error.status != CONFLICT:
+                    raise ActionError(api_reason(error)) from None
 
     def wait_consumed(self, key: str, wait: float) -> dict[str, Any]:
         """The release once the operator removed ``key``; ActionError after ``wait`` seconds."""
-        deadline = time.monotonic() + wait
-        while True:
-            body = self.get()
-            if key not in (body["metadata"].get("annotations") or {}):
-                return body
-            if time.monotonic() >= deadline:
-                raise ActionError(
-                    f"written, but the operator has not picked up {key} within {wait:g}s; "
-                    "is it running? The annotation stays until it does."
-                )
-            time.sleep(POLL_SECONDS)
+        return self.until(
+            lambda body: key not in _annotations(body),
+            time.monotonic() + wait,
+            f"written, but the operator has not picked up {key} within {wait:g}s; "
+            "is it running? The annotation stays until it does.",
+        )
+
+    def until(
+        self, condition: Callable[[dict[str, Any]], bool], deadline: float, timeout_message: str
+    ) -> dict[str, Any]:
+        """The release once ``condition`` holds, following a watch (as ``kubectl wait`` does)."""
+        body = self.get()
+        while not condition(body):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ActionError(timeout_message)
+            stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
+                self.custom.list_namespaced_custom_object,
+                GROUP,
+                VERSION,
+                self.namespace,
+                PLURAL,
+                field_selector=f"metadata.name={self.name}",
+                resource_version=body["metadata"]["resourceVersion"],
+                timeout_seconds=max(1, math.ceil(remaining)),
+            )
+            try:
+                for event in stream:
+                    if event["type"] == "DELETED":
+                        raise ActionError(f"AppDeployment {self.name} was deleted")
+                    body = event["object"]
+                    if condition(body) or time.monotonic() >= deadline:
+                        break
+            except ApiException as error:
+                if error.status != GONE:  # an expired resourceVersion: read afresh
+                    raise ActionError(api_reason(error)) from None
+                body = self.get()
+        return body
 
     def events_since(self, since: datetime, reasons: set[str]) -> list[Any]:
         """Events about the release with one of ``reasons``, newest last."""
@@ -121,6 +146,10 @@ class ReleaseClient:
             and (event.last_timestamp or event.event_time or since) >= since
         ]
         return sorted(found, key=lambda event: event.metadata.creation_timestamp)
+
+
+def _annotations(body: dict[str, Any]) -> dict[str, str]:
+    return dict(body["metadata"].get("annotations") or {})
 
 
 def api_reason(error: ApiException) -> str:
