@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
+import threading
+import time
 
 from appdeploy.controller.queue import WorkQueue
 
@@ -35,5 +39,103 @@ def test_add_after_keeps_the_earliest_wakeup() -> None:
         start = loop.time()
         assert await asyncio.wait_for(queue.get(), timeout=5) == "a"
         assert loop.time() - start < 5
+
+    asyncio.run(story())
+
+
+def test_many_threads_adding_at_once_lose_no_key_and_never_overlap() -> None:
+    """kopf calls ``add`` from its executor threads while workers run on the loop.
+
+    In asyncio's debug mode a loop-only call from another thread raises; the
+    queue must hand wake-ups to the loop instead. Every key added after its
+    last reconcile began must be reconciled again (no lost wake-up), and no key
+    is ever held by two workers at once.
+    """
+    keys = [f"release-{index}" for index in range(6)]
+    threads_count, adds_per_thread = 16, 300
+
+    async def story() -> tuple[
+        dict[str, int], list[str], dict[str, int], dict[str, int], list[str]
+    ]:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        queue: WorkQueue[str] = WorkQueue()
+        holding: set[str] = set()
+        overlaps: list[str] = []
+        added_at: dict[str, int] = {}  # last add's sequence number, per key
+        started_at: dict[str, int] = {}  # sequence number seen when its last reconcile began
+        counter = itertools.count(1)
+        lock = threading.Lock()
+        reconciles: dict[str, int] = dict.fromkeys(keys, 0)
+        errors: list[str] = []
+
+        def producer(seed: int) -> None:
+            chooser = random.Random(seed)
+            for _ in range(adds_per_thread):
+                key = chooser.choice(keys)
+                with lock:
+                    added_at[key] = next(counter)
+                try:
+                    queue.add(key)
+                except Exception as error:  # a thread's exception would otherwise vanish
+                    errors.append(repr(error))
+                if chooser.random() < 0.1:
+                    time.sleep(0.0005)  # spread the adds over the workers' waits
+
+        async def worker() -> None:
+            while True:
+                key = await queue.get()
+                if key in holding:
+                    overlaps.append(key)
+                holding.add(key)
+                with lock:
+                    started_at[key] = next(counter)
+                reconciles[key] += 1
+                await asyncio.sleep(0)  # let other workers and wake-ups interleave
+                holding.discard(key)
+                queue.done(key)
+
+        workers = [asyncio.create_task(worker()) for _ in range(8)]  # more than keys: some wait
+        threads = [threading.Thread(target=producer, args=(seed,)) for seed in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        await asyncio.to_thread(lambda: [thread.join() for thread in threads])
+
+        async def settled() -> None:
+            while (
+                len(queue)
+                or holding
+                or any(added_at[key] > started_at.get(key, 0) for key in added_at)
+            ):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(settled(), timeout=10)
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        return reconciles, overlaps, added_at, started_at, errors
+
+    # Not asyncio.run: a worker whose wake-up was lost can never be cancelled, and
+    # asyncio.run would wait for it forever instead of reporting the failure.
+    loop = asyncio.new_event_loop()
+    try:
+        reconciles, overlaps, added_at, started_at, errors = loop.run_until_complete(story())
+    finally:
+        loop.close()
+    assert errors[:3] == [], "add() from a thread raised"
+    assert overlaps == [], "a key was reconciled by two workers at once"
+    lost = [key for key in added_at if added_at[key] > started_at.get(key, 0)]
+    assert lost == [], f"added after their last reconcile began, never reconciled again: {lost}"
+    assert sum(reconciles.values()) < threads_count * adds_per_thread, "bursts coalesce"
+
+
+def test_add_after_from_another_thread_fires_on_the_loop() -> None:
+    async def story() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        queue: WorkQueue[str] = WorkQueue()
+        queue.bind(loop)
+        await asyncio.to_thread(queue.add_after, "a", 0.01)
+        assert await asyncio.wait_for(queue.get(), timeout=5) == "a"
 
     asyncio.run(story())
