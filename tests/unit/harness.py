@@ -107,7 +107,7 @@ class Simulation:
                 self.requests.pop(action.key, None)
             else:
                 self.events.append(action)
-        self.status = result.status.to_wire()
+        self.status = result.wire_status()
         self.last = result
         return result
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from appdeploy.api.spec import RunSpec
 from appdeploy.api.status import AppDeploymentStatus
@@ -67,6 +68,14 @@ class Plan:
     status: AppDeploymentStatus
     actions: tuple[Action, ...]
     requeue_after: timedelta | None
+    stored_status: Mapping[str, Any] | None = None
+    """Set when the stored status could not be read: write it back as given, not ``status``."""
+
+    def wire_status(self) -> dict[str, Any]:
+        """The status subresource to write."""
+        if self.stored_status is not None:
+            return dict(self.stored_status)
+        return self.status.to_wire()
 
     def of_type(self, kind: type[_T]) -> list[_T]:
         """The actions of one kind, in order."""

@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appdeploy.api.problems import InvalidSpec
+from appdeploy.api.problems import InvalidSpec, problems_from
 from appdeploy.api.status import AppDeploymentStatus, Phase
-from appdeploy.api.timestamps import utc_seconds
+from appdeploy.api.timestamps import format_timestamp, utc_seconds
+from appdeploy.api.tolerant import validate_known
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine.actions import EventType, Plan, PostEvent
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
@@ -28,6 +29,7 @@ from appdeploy.engine.requests import handle_cancel, handle_retry
 from appdeploy.engine.runs import delete_orphans, start_run
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import (
+    STALLED,
     conditions_for,
     derive_phase,
     next_wakeup,
@@ -36,6 +38,7 @@ from appdeploy.engine.summary import (
 )
 
 INVALID_MESSAGE_LIMIT = 5
+UNREADABLE = str(Reason.UNREADABLE_STATUS)
 
 
 def plan(
@@ -47,7 +50,10 @@ def plan(
     """Decide the release's next status and actions; never raises for any stored spec."""
     now = utc_seconds(now)
     settings = settings or Settings()
-    previous = read_status(release.status)
+    try:
+        previous = read_status(release.status)
+    except UnreadableStatus as unreadable:
+        return plan_unreadable(release, unreadable, now)
     try:
         if problems := release_name_problems(release.name):
             raise InvalidSpec(problems)
@@ -106,7 +112,10 @@ def check_decision(
         spec = parse_spec(release.spec)
     except InvalidSpec as invalid:
         return f"the release is invalid ({invalid}); fix its spec first"
-    status = read_status(release.status)
+    try:
+        status = read_status(release.status)
+    except UnreadableStatus as unreadable:
+        return f"{unreadable}; decisions wait until it can be read"
     if status.run != release.generation:
         return "the release's new spec has not started running yet; try again in a moment"
     state = RunState(
@@ -121,14 +130,24 @@ def check_decision(
     return "you already approved it" if reason == ALREADY_RECORDED else reason
 
 
+class UnreadableStatus(Exception):
+    """The stored status cannot be read even with unknown fields ignored."""
+
+
 def read_status(raw: Mapping[str, Any] | None) -> AppDeploymentStatus:
-    """The stored status; an unreadable one counts as empty (the run restarts, adopting Jobs)."""
+    """The stored status, unknown fields ignored; UnreadableStatus naming the field otherwise.
+
+    Never an empty status in place of an unreadable one: that would restart the
+    run and drop its approvals.
+    """
     if not raw:
         return AppDeploymentStatus()
     try:
-        return AppDeploymentStatus.model_validate(raw)
-    except ValidationError:
-        return AppDeploymentStatus()
+        return validate_known(AppDeploymentStatus, raw)
+    except ValidationError as error:
+        problems = problems_from(error, "status")
+        detail = "; ".join(str(problem) for problem in problems[:INVALID_MESSAGE_LIMIT])
+        raise UnreadableStatus(f"the stored status cannot be read: {detail}") from None
 
 
 def _matches(state: RunState) -> bool:
@@ -136,6 +155,42 @@ def _matches(state: RunState) -> bool:
     # operator version) cannot be continued; the run restarts and adopts Jobs.
     names = [step.name for step in state.spec.all_steps()]
     return [step.name for step in state.status.steps] == names
+
+
+def plan_unreadable(release: Release, unreadable: UnreadableStatus, now: datetime) -> Plan:
+    """Stalled with a Warning, and nothing else changed: no Job, no decision consumed.
+
+    The stored status is written back as it is, but for its Stalled condition,
+    so whoever can read it (a newer operator, a person) loses nothing.
+    """
+    stored = dict(release.status or {})
+    message = (
+        f"{unreadable}; nothing changes until it can be read "
+        "(was it written by a newer operator version?)"
+    )
+    raw_conditions = stored.get("conditions")
+    conditions = list(raw_conditions) if isinstance(raw_conditions, list) else []
+    old = next((c for c in conditions if isinstance(c, Mapping) and c.get("type") == STALLED), None)
+    already = old is not None and old.get("status") == "True" and old.get("reason") == UNREADABLE
+    stalled = {
+        "type": STALLED,
+        "status": "True",
+        "reason": UNREADABLE,
+        "message": message,
+        "observedGeneration": release.generation,
+        "lastTransitionTime": old.get("lastTransitionTime")
+        if already and old is not None
+        else format_timestamp(now),
+    }
+    kept = [c for c in conditions if not (isinstance(c, Mapping) and c.get("type") == STALLED)]
+    stored["conditions"] = [*kept, stalled]
+    actions = () if already else (PostEvent(EventType.WARNING, Reason.UNREADABLE_STATUS, message),)
+    return Plan(
+        status=AppDeploymentStatus(message=message),
+        actions=actions,
+        requeue_after=None,
+        stored_status=stored,
+    )
 
 
 def plan_invalid(

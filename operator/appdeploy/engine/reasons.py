@@ -14,6 +14,7 @@ class Reason(StrEnum):
     RUN_FAILED = "RunFailed"
     RUN_CANCELLED = "RunCancelled"
     INVALID_SPEC = "InvalidSpec"
+    UNREADABLE_STATUS = "UnreadableStatus"
     STEP_STARTED = "StepStarted"
     STEP_SUCCEEDED = "StepSucceeded"
     STEP_FAILED = "StepFailed"

@@ -62,7 +62,7 @@ def apply_plan(
     for delete in plan.of_type(DeleteJob):
         cluster.delete_job(namespace, delete.name)
 
-    status = plan.status.to_wire()
+    status = plan.wire_status()
     written = False
     if status != release.get("status"):
         failpoint("before-status-write")
