@@ -173,6 +173,7 @@ class Releases:
         *,
         as_user: str | None = None,
         groups: Sequence[str] = (),
+        overwrite: bool = False,
     ) -> subprocess.CompletedProcess[str]:
         """``kubectl annotate`` (as an impersonated user when given)."""
         argv = self.kubectl(
@@ -181,6 +182,7 @@ class Releases:
             "annotate",
             f"appdeployment/{name}",
             f"{key}={value}",
+            *(["--overwrite"] if overwrite else []),
             as_user=as_user,
             groups=groups,
         )

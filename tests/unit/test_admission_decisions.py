@@ -8,6 +8,7 @@ from typing import Any
 from appdeploy.admission.configurations import TOUCHES_DECISIONS, webhook_configurations
 from appdeploy.admission.decisions import changed_decisions, refusals, signed_values, target_of
 from appdeploy.api.approvals import read_envelope
+from appdeploy.k8s.annotations import authored_key
 from tests.unit.harness import Simulation
 
 KEY = b"k" * 32
@@ -49,7 +50,9 @@ def test_the_caller_identity_replaces_whatever_they_wrote() -> None:
     old = stored(sim)
     new = stored(sim, {"approve.appdeploy.dev/qa": '{"user": "ceo", "comment": "ok"}'})
     values = signed_values(old, new, username="alice", groups=["qa"], key=KEY, now=NOW)
-    envelope = read_envelope("approve", "qa", values["approve.appdeploy.dev/qa"])
+    moved = values[authored_key("approve", "qa", "alice")]
+    assert moved is not None and values["approve.appdeploy.dev/qa"] is None
+    envelope = read_envelope("approve", "qa", moved)
     assert envelope is not None
     assert (envelope.user, envelope.groups, envelope.comment, envelope.run) == (
         "alice",

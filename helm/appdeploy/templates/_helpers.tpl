@@ -173,15 +173,20 @@ compares them). Arguments: root, path, failure, onlyDecisions.
     {{- . | nindent 4 }}
   {{- end }}
   {{- if .onlyDecisions }}
-  # Only requests that add or change a decision annotation: everything else
-  # goes on while the operator is down (these hooks fail closed).
+  # Only requests that add, change or remove a decision annotation: everything
+  # else goes on while the operator is down (these hooks fail closed).
   matchConditions:
     - name: touches-decisions
       expression: >-
-        has(object.metadata.annotations) && object.metadata.annotations.exists(k,
-        (k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/')) &&
-        (oldObject == null || !has(oldObject.metadata.annotations) ||
-        !(k in oldObject.metadata.annotations) ||
-        oldObject.metadata.annotations[k] != object.metadata.annotations[k]))
+        (has(object.metadata.annotations) && object.metadata.annotations.exists(k,
+        (k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') ||
+        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/')) &&
+        (oldObject == null || !has(oldObject.metadata.annotations) || !(k in
+        oldObject.metadata.annotations) || oldObject.metadata.annotations[k] !=
+        object.metadata.annotations[k]))) || (oldObject != null &&
+        has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k,
+        (k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') ||
+        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/')) &&
+        (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))
   {{- end }}
 {{- end -}}

@@ -5,8 +5,9 @@ Scoping, so that a GitOps sync is never blocked by an operator that is down:
 - validate-spec sees creates and updates of AppDeployments, with failurePolicy
   Ignore: the operator validates again (phase Invalid), and a down webhook
   must not block deploys.
-- sign-decisions (mutating) and check-decisions see only requests that add or
-  change ``approve.``/``reject.appdeploy.dev/`` annotations (matchConditions),
+- sign-decisions (mutating) and check-decisions see only requests that add,
+  change or remove ``approve.``/``reject.appdeploy.dev/`` annotations (or their
+  authored ``<author>.approve.appdeploy.dev/`` keys; matchConditions),
   with failurePolicy Fail: a decision is never stored unsigned or unchecked;
   while the operator is down, approvals wait and everything else goes on.
 """
@@ -22,13 +23,24 @@ SIGN_DECISIONS = "sign-decisions"
 CHECK_DECISIONS = "check-decisions"
 NAME = "appdeploy"
 
-TOUCHES_DECISIONS = (
-    "has(object.metadata.annotations) && object.metadata.annotations.exists(k, "
-    "(k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/')) && "
-    "(oldObject == null || !has(oldObject.metadata.annotations) || "
-    "!(k in oldObject.metadata.annotations) || "
-    "oldObject.metadata.annotations[k] != object.metadata.annotations[k]))"
+IS_DECISION = (
+    "(k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') || "
+    "k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/'))"
 )
+"""A decision key, as written by a person or moved to its author's own key by the webhook."""
+
+TOUCHES_DECISIONS = (
+    "(has(object.metadata.annotations) && object.metadata.annotations.exists(k, "
+    + IS_DECISION
+    + " && (oldObject == null || !has(oldObject.metadata.annotations) || "
+    "!(k in oldObject.metadata.annotations) || "
+    "oldObject.metadata.annotations[k] != object.metadata.annotations[k]))) || "
+    "(oldObject != null && has(oldObject.metadata.annotations) && "
+    "oldObject.metadata.annotations.exists(k, "
+    + IS_DECISION
+    + " && (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))"
+)
+"""Requests that add, change or remove a decision annotation (removing another's is refused)."""
 
 
 def _client_config(

@@ -1,12 +1,15 @@
 """The approval identity hooks, as functions of the admission request.
 
-The mutating hook replaces each added or changed ``approve.`` / ``reject.``
-annotation with an envelope naming the authenticated caller, signed with the
-operator's key; whatever identity the caller wrote is discarded. The
-validating hook then refuses a decision that would not count (unknown gate,
-gate not waiting, person not allowed, already decided, distinctFrom, a
-service account not listed by name), with the same reason the planner gives,
-so ``kubectl`` prints it and nothing is stored.
+The mutating hook moves each decision a request adds or changes to a key of
+its author's own (``<author>.approve.appdeploy.dev/<gate>``), with an envelope
+naming the authenticated caller, signed with the operator's key; whatever
+identity the caller wrote is discarded. So two people deciding at the same
+moment never write the same key. The validating hook then refuses a request
+that changes or removes someone else's pending decision (only the operator
+consumes them), and a decision that would not count (unknown gate, gate not
+waiting, person not allowed, already decided, distinctFrom, a service account
+not listed by name), with the same reason the planner gives, so ``kubectl``
+prints it and nothing is stored.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from appdeploy.api.approvals import Envelope, Target, comment_of
+from appdeploy.api.approvals import Envelope, Target, author_tag, comment_of, read_envelope
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
-from appdeploy.k8s.annotations import decision_kind
+from appdeploy.k8s.annotations import DecisionKey, authored_key, parse_decision_key
 
 
 def changed_decisions(
@@ -28,7 +31,7 @@ def changed_decisions(
     return [
         (key, value)
         for key, value in sorted(_annotations(new).items())
-        if decision_kind(key) is not None and before.get(key) != value
+        if parse_decision_key(key) is not None and before.get(key) != value
     ]
 
 
@@ -56,26 +59,67 @@ def signed_values(
     groups: list[str],
     key: bytes,
     now: datetime,
-) -> dict[str, str]:
-    """The envelope to store for each decision annotation the request adds or changes."""
+) -> dict[str, str | None]:
+    """The annotation patch: each new decision under its author's key, signed (None: remove).
+
+    A decision written under someone else's key is left as it is: the
+    validating hook refuses the request.
+    """
     run = ((old or new).get("status") or {}).get("run")
     target = target_of(new)
-    values = {}
+    own = author_tag(username)
+    patch: dict[str, str | None] = {}
     for annotation, value in changed_decisions(old, new):
-        found = decision_kind(annotation)
-        assert found is not None
-        kind, gate = found
+        parsed = parse_decision_key(annotation)
+        assert parsed is not None
+        if parsed.author not in (None, own):
+            continue
         envelope = Envelope(
-            kind=str(kind),
-            gate=gate,
+            kind=str(parsed.kind),
+            gate=parsed.gate,
             user=username,
             groups=tuple(groups),
             comment=comment_of(value),
             at=now,
             run=int(run) if run is not None else None,
         )
-        values[annotation] = envelope.signed(key, target).to_annotation()
-    return values
+        destination = authored_key(parsed.kind, parsed.gate, username)
+        patch[destination] = envelope.signed(key, target).to_annotation()
+        if annotation != destination:
+            patch[annotation] = None
+    return patch
+
+
+def foreign_changes(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any], *, username: str
+) -> list[str]:
+    """Why the request may not touch other people's pending decisions (empty: it does not)."""
+    before, after = _annotations(old), _annotations(new)
+    own = author_tag(username)
+    reasons = []
+    for annotation in sorted(set(before) | set(after)):
+        parsed = parse_decision_key(annotation)
+        if parsed is None or parsed.author in (None, own):
+            continue
+        if before.get(annotation) == after.get(annotation):
+            continue
+        author = _author_name(before.get(annotation) or after.get(annotation) or "", parsed)
+        verb = "approval" if parsed.kind == "approve" else "rejection"
+        action = "remove" if annotation not in after else "change"
+        reasons.append(
+            f"{username} may not {action} {author}'s pending {verb} of {parsed.gate} "
+            f"({annotation}); decide under your own name with kubectl appdeploy "
+            f"{parsed.kind} or kubectl annotate {parsed.kind}.appdeploy.dev/{parsed.gate}"
+        )
+    return reasons
+
+
+def _author_name(value: str, parsed: DecisionKey) -> str:
+    try:
+        envelope = read_envelope(str(parsed.kind), parsed.gate, value)
+    except (TypeError, ValueError):
+        envelope = None
+    return envelope.user if envelope is not None else "another person"
 
 
 def refusals(
@@ -85,13 +129,20 @@ def refusals(
     username: str,
     groups: list[str],
     now: datetime,
+    operator: str = "",
 ) -> list[str]:
-    """Why each decision in the request would not count (empty: all of them would)."""
+    """Why the request's decisions may not be stored (empty: all of them may).
+
+    ``operator`` is the operator's own username: it removes the decisions it consumed.
+    """
+    if operator and username == operator:
+        return []
     if old is None:
         return [
             f"{key}: a new release has no waiting gate; approve once it waits"
             for key, _ in changed_decisions(old, new)
         ]
+    reasons = foreign_changes(old, new, username=username)
     metadata = old.get("metadata") or {}
     release = Release(
         name=str(metadata.get("name")),
@@ -100,15 +151,16 @@ def refusals(
         spec=old.get("spec") or {},
         status=old.get("status"),
     )
-    reasons = []
+    own = author_tag(username)
     for annotation, value in changed_decisions(old, new):
-        found = decision_kind(annotation)
-        assert found is not None
-        kind, gate = found
+        parsed = parse_decision_key(annotation)
+        assert parsed is not None
+        if parsed.author not in (None, own):
+            continue  # refused above
         decision = ObservedDecision(
             annotation,
-            kind,
-            gate,
+            parsed.kind,
+            parsed.gate,
             user=username,
             groups=tuple(groups),
             comment=comment_of(value),
@@ -117,6 +169,6 @@ def refusals(
         )
         reason = check_decision(release, decision, now, Settings())
         if reason:
-            verb = "approval" if kind == "approve" else "rejection"
-            reasons.append(f"{verb} of {gate} by {username} refused: {reason}")
+            verb = "approval" if parsed.kind == "approve" else "rejection"
+            reasons.append(f"{verb} of {parsed.gate} by {username} refused: {reason}")
     return reasons

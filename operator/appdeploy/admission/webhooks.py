@@ -30,8 +30,13 @@ def register_admission(
     registry: kopf.OperatorRegistry,
     signing_key: Callable[[], bytes],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    operator_username: Callable[[], str] = lambda: "",
 ) -> None:
-    """Add the three admission handlers to ``registry``."""
+    """Add the three admission handlers to ``registry``.
+
+    ``operator_username`` is who the operator itself is: it may remove anyone's
+    consumed decisions.
+    """
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
     def validate_spec(body: kopf.Body, old: kopf.Body | None = None, **_: Any) -> None:
@@ -76,7 +81,14 @@ def register_admission(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
     ) -> None:
         username, groups = _user(userinfo)
-        reasons = refusals(_plain(old), _body(body), username=username, groups=groups, now=clock())
+        reasons = refusals(
+            _plain(old),
+            _body(body),
+            username=username,
+            groups=groups,
+            now=clock(),
+            operator=operator_username(),
+        )
         if reasons:
             raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,20 @@ class Envelope:
             separators=(",", ":"),
             ensure_ascii=False,
         )
+
+
+AUTHOR_READABLE_LIMIT = 40
+
+
+def author_tag(user: str) -> str:
+    """A DNS label naming one person, for the annotation key that holds their decision.
+
+    Readable (``alice-example-com-…``) and unique: the hash is of the exact
+    username, so two people never share a key however their names compare.
+    """
+    readable = re.sub(r"[^a-z0-9]+", "-", user.lower()).strip("-")
+    readable = readable[:AUTHOR_READABLE_LIMIT].strip("-") or "user"
+    return f"{readable}-{hashlib.sha256(user.encode()).hexdigest()[:10]}"
 
 
 def comment_of(value: str) -> str:

@@ -3,9 +3,11 @@
 Each action is an annotation (DESIGN.md §5). Before writing it, the command
 asks the engine whether it would count (so "you are not an approver of
 qa-signoff: it needs group qa" comes back at once); it writes it only if no
-other decision of the same key is pending (a resourceVersion precondition,
-so two approvers never overwrite each other); then it waits until the
-operator consumed it and reports what the operator decided.
+other value of the same key is pending (a resourceVersion precondition: with
+the webhook the written key never stays, it is moved to the author's own
+key, so two approvers never wait on each other; without it, they take turns
+rather than overwrite each other); then it waits until the operator consumed
+it and reports what the operator decided.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from appdeploy.engine import DecisionKind, ObservedDecision, Release, check_decision
+from appdeploy.k8s.annotations import authored_key, written_key
 from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, GONE = 409, 410
@@ -92,10 +95,11 @@ class ReleaseClient:
                 if error.status != CONFLICT:
                     raise ActionError(api_reason(error)) from None
 
-    def wait_consumed(self, key: str, wait: float) -> dict[str, Any]:
-        """The release once the operator removed ``key``; ActionError after ``wait`` seconds."""
+    def wait_consumed(self, key: str, wait: float, *also: str) -> dict[str, Any]:
+        """The release once ``key`` and ``also`` are gone; ActionError after ``wait`` seconds."""
+        keys = (key, *also)
         return self.until(
-            lambda body: key not in _annotations(body),
+            lambda body: not set(keys) & set(_annotations(body)),
             time.monotonic() + wait,
             f"written, but the operator has not picked up {key} within {wait:g}s; "
             "is it running? The annotation stays until it does.",
@@ -173,7 +177,7 @@ def decide(
     user, groups = release.whoami()
     body = release.get()
     metadata = body["metadata"]
-    key = f"{kind}.appdeploy.dev/{gate}"
+    key = written_key(kind, gate)
     decision = ObservedDecision(
         key, kind, gate, user=user, groups=tuple(groups), comment=comment, at=now(), verified=True
     )
@@ -190,7 +194,8 @@ def decide(
     started = now().replace(microsecond=0)
     envelope = json.dumps({"user": user, "groups": groups, "comment": comment})
     release.annotate(key, envelope, wait)
-    after = release.wait_consumed(key, wait)
+    # The webhook moves the decision to the author's own key; without it, it stays put.
+    after = release.wait_consumed(key, wait, authored_key(kind, gate, user))
     step: dict[str, Any] = next(
         (s for s in (after.get("status") or {}).get("steps") or [] if s.get("name") == gate), {}
     )

@@ -22,6 +22,7 @@ from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
+from appdeploy.k8s.identity import own_username
 from appdeploy.k8s.labels import GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
 from appdeploy.k8s.signing_key import load_or_create_key
 
@@ -84,6 +85,8 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             state["key"] = await asyncio.to_thread(
                 load_or_create_key, api_client, key_namespace, key_name
             )
+        if operator_config.webhook_address:
+            state["username"] = await asyncio.to_thread(own_username, api_client)
         reconciler = Reconciler(cluster, cache, operator_config, signing_key=state.get("key"))
         if operator_config.metrics_address:
             metrics.serve(operator_config.metrics_address)
@@ -105,7 +108,11 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     if operator_config.webhook_address:
         if not operator_config.approval_key_secret:
             raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
-        register_admission(registry, signing_key=lambda: state["key"])
+        register_admission(
+            registry,
+            signing_key=lambda: state["key"],
+            operator_username=lambda: str(state.get("username") or ""),
+        )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:

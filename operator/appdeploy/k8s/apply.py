@@ -75,9 +75,15 @@ def apply_plan(
         written = True
         failpoint("after-status-write")
 
-    removals = [action.key for action in plan.of_type(RemoveAnnotation)]
-    if removals:
-        cluster.remove_annotations(namespace, name, removals)
+    annotations = metadata.get("annotations") or {}
+    removals = {
+        action.key: annotations[action.key]
+        for action in plan.of_type(RemoveAnnotation)
+        if action.key in annotations
+    }
+    # False when a decision was re-written since it was read: what was decided is
+    # stored (and its Events go out below); the next pass reads the new value.
+    removed = cluster.remove_annotations(namespace, name, removals)
     for event in plan.of_type(PostEvent):
         _log_event(namespace, name, event)
         try:
@@ -86,7 +92,7 @@ def apply_plan(
             log.warning(
                 "could not post Event %s on %s/%s: %s", event.reason, namespace, name, error.reason
             )
-    return Applied(status_written=written, conflict=False, jobs_created=created)
+    return Applied(status_written=written, conflict=not removed, jobs_created=created)
 
 
 def _owned_by(job: dict[str, Any], uid: str) -> bool:

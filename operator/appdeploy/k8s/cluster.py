@@ -7,7 +7,7 @@ status / patch; Jobs get / create / delete; pods list; Events create.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from appdeploy.k8s.labels import API_VERSION, GROUP, KIND, PLURAL, VERSION
 
-CONFLICT, NOT_FOUND, ALREADY_EXISTS = 409, 404, 409
+CONFLICT, NOT_FOUND, ALREADY_EXISTS, UNPROCESSABLE = 409, 404, 409, 422
 COMPONENT = "appdeploy-operator"
 
 
@@ -61,17 +61,40 @@ class Cluster:
         )
         return cast(dict[str, Any], updated)
 
-    def remove_annotations(self, namespace: str, name: str, keys: Iterable[str]) -> None:
-        """Remove annotations (merge patch with nulls); a missing object is fine."""
+    def remove_annotations(self, namespace: str, name: str, expected: Mapping[str, str]) -> bool:
+        """Remove annotations still holding the values planned on; False if one changed.
+
+        A JSON patch ``test`` per key: a decision re-written since it was read
+        (its author changed their mind) is not removed unseen, nothing is, and
+        the next pass reads it. A missing object is fine.
+        """
+        if not expected:
+            return True
         self.on_request("patch", "appdeployments")
-        patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
+        operations: list[dict[str, Any]] = []
+        for key, value in expected.items():
+            path = "/metadata/annotations/" + key.replace("~", "~0").replace("/", "~1")
+            operations += [
+                {"op": "test", "path": path, "value": value},
+                {"op": "remove", "path": path},
+            ]
         try:
             self.custom.patch_namespaced_custom_object(
-                GROUP, VERSION, namespace, PLURAL, name, patch
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                name,
+                operations,
+                _content_type="application/json-patch+json",
             )
         except ApiException as error:
-            if error.status != NOT_FOUND:
-                raise
+            if error.status == NOT_FOUND:
+                return True
+            if error.status == UNPROCESSABLE:  # a test failed, or the key is already gone
+                return False
+            raise
+        return True
 
     # --- Jobs and pods ------------------------------------------------------------
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
