@@ -26,8 +26,12 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     """Start the next attempt of a run step (or adopt its Job if it already exists)."""
     assert spec.run is not None
     attempt = status.attempts + 1
-    name = job_name_for(state.release.name, spec.name, state.run, attempt)
-    if (spec.name, attempt) not in state.jobs:
+    adopted = state.jobs.get((spec.name, attempt))
+    # An adopted Job keeps its own name: an older operator may have named it differently.
+    name = (
+        adopted.name if adopted else job_name_for(state.release.name, spec.name, state.run, attempt)
+    )
+    if adopted is None:
         try:
             resolved = resolve_run(spec.run, state.values(state.is_finally(spec.name)))
         except UnresolvedReference as error:
