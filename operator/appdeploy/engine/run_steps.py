@@ -8,11 +8,11 @@ creating it) is adopted, never created twice.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from appdeploy.api.durations import format_duration
 from appdeploy.api.naming import job_name_for
+from appdeploy.api.outputs import output_problems, parse_outputs
 from appdeploy.api.spec import Step
 from appdeploy.api.status import StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, resolve_run
@@ -67,7 +67,12 @@ def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
         attempt_failed(state, spec, status, f"Job {status.job} was deleted before it finished")
         return True
     if job.state is JobState.SUCCEEDED:
-        status.outputs, note = outputs_from(job.termination_message)
+        outputs, note = parse_outputs(job.termination_message)
+        if problems := output_problems(outputs):
+            # An untrustworthy result is a failed result: nothing downstream sees any of it.
+            attempt_failed(state, spec, status, "outputs refused: " + "; ".join(problems))
+            return True
+        status.outputs = outputs
         finish(state, status, StepPhase.SUCCEEDED, note, job.finished_at)
         return True
     if job.state is JobState.FAILED:
@@ -133,17 +138,3 @@ def failure_message(job: ObservedJob, timeout: timedelta) -> str:
     if job.exit_code is not None:
         return f"exit code {job.exit_code}" + (f": {detail}" if detail else "")
     return detail or job.reason or "the Job failed"
-
-
-def outputs_from(message: str) -> tuple[dict[str, str], str]:
-    """Outputs from a termination message that is a JSON object of strings, and a note."""
-    text = message.strip()
-    if not text:
-        return {}, ""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values()):
-        return {str(key): value for key, value in parsed.items()}, ""
-    return {}, "termination message is not a JSON object of strings; no outputs recorded"
