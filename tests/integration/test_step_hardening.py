@@ -58,3 +58,42 @@ def test_a_step_whose_outputs_break_the_rules_fails_naming_the_output(releases: 
     assert failed.step("build").outputs == {}
     assert failed.step("upload").phase == "Skipped"
     releases.wait_for_event("shop", "StepFailed", "outputs refused")
+
+
+def _pod_of(releases: Releases, step: str) -> Any:
+    [pod] = releases.core.list_namespaced_pod(
+        releases.namespace, label_selector=f"appdeploy.dev/step={step}"
+    ).items
+    return pod
+
+
+def test_step_pods_get_no_service_account_token_unless_they_opt_in(releases: Releases) -> None:
+    # Given one step that keeps the default and one that asks for a token
+    caller = run_step("call-api", ["build"])
+    caller["run"]["automountServiceAccountToken"] = True
+    releases.apply("shop", release_spec(run_step("build"), caller))
+    # When both run
+    releases.wait_for("shop", phase="Succeeded")
+    # Then the Job says so, and the API server mounted no token into the default pod
+    templates = {
+        job["metadata"]["labels"]["appdeploy.dev/step"]: job["spec"]["template"]["spec"]
+        for job in releases.jobs("shop")
+    }
+    assert templates["build"]["automountServiceAccountToken"] is False
+    assert templates["call-api"]["automountServiceAccountToken"] is True
+    build, call_api = _pod_of(releases, "build"), _pod_of(releases, "call-api")
+    assert build.spec.automount_service_account_token is False
+    assert not [v for v in build.spec.volumes or [] if v.name.startswith("kube-api-access")]
+    assert [v for v in call_api.spec.volumes or [] if v.name.startswith("kube-api-access")]
+
+
+def test_a_tolerate_everything_step_is_refused_by_the_operator(releases: Releases) -> None:
+    # No spec webhook in this story: the operator itself refuses and creates nothing.
+    build = run_step("build")
+    build["run"]["tolerations"] = [{"operator": "Exists"}]
+    build["run"]["podMetadata"]["labels"] = {"app": "checkout"}
+    releases.apply("shop", release_spec(build))
+    invalid = releases.wait_for("shop", phase="Invalid")
+    assert "spec.steps[0].run.tolerations[0]: operator Exists without a key" in invalid.message
+    assert 'spec.steps[0].run.podMetadata.labels.app: "app" is outside' in invalid.message
+    assert releases.jobs("shop") == []

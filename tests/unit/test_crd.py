@@ -77,7 +77,7 @@ spec:
       resources: {requests: {cpu: 2, memory: 4Gi}, limits: {cpu: "4"}}
       serviceAccountName: ios-signer
       tolerations: [{key: mac, operator: Exists, effect: NoSchedule}]
-      podMetadata: {labels: {team: mobile}, annotations: {}}
+      podMetadata: {labels: {user.appdeploy.dev/team: mobile}, annotations: {}}
   - name: qa-signoff
     needs: [build-ios]
     gate:

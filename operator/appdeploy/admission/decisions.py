@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from appdeploy.api.approvals import Envelope, Target, comment_of
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import decision_kind
 
@@ -85,6 +86,7 @@ def refusals(
     username: str,
     groups: list[str],
     now: datetime,
+    pod_policy: StepPodPolicy = SAFE_POLICY,
 ) -> list[str]:
     """Why each decision in the request would not count (empty: all of them would)."""
     if old is None:
@@ -115,7 +117,7 @@ def refusals(
             at=now,
             verified=True,
         )
-        reason = check_decision(release, decision, now, Settings())
+        reason = check_decision(release, decision, now, Settings(pod_policy=pod_policy))
         if reason:
             verb = "approval" if kind == "approve" else "rejection"
             reasons.append(f"{verb} of {gate} by {username} refused: {reason}")

@@ -15,6 +15,7 @@ import kopf
 
 from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
 from appdeploy.admission.decisions import refusals, signed_values
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
@@ -30,6 +31,7 @@ def register_admission(
     registry: kopf.OperatorRegistry,
     signing_key: Callable[[], bytes],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    pod_policy: StepPodPolicy = SAFE_POLICY,
 ) -> None:
     """Add the three admission handlers to ``registry``."""
 
@@ -43,7 +45,7 @@ def register_admission(
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):
                 raise InvalidSpec(problems)
-            parse_spec(spec)
+            parse_spec(spec, pod_policy)
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(
                 "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),
@@ -76,7 +78,14 @@ def register_admission(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
     ) -> None:
         username, groups = _user(userinfo)
-        reasons = refusals(_plain(old), _body(body), username=username, groups=groups, now=clock())
+        reasons = refusals(
+            _plain(old),
+            _body(body),
+            username=username,
+            groups=groups,
+            now=clock(),
+            pod_policy=pod_policy,
+        )
         if reasons:
             raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)
 

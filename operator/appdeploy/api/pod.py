@@ -168,7 +168,7 @@ class Toleration(ApiModel):
     """Lets the step's pod schedule onto nodes with a matching taint."""
 
     key: str | None = None
-    """Taint key; empty with operator Exists matches every taint."""
+    """Taint key; empty with operator Exists matches every taint, which only the admin allows."""
     operator: Literal["Exists", "Equal"] | None = None
     """Exists or Equal (default)."""
     value: str | None = None
@@ -183,6 +183,6 @@ class PodMetadata(ApiModel):
     """Labels and annotations copied onto the step's pod."""
 
     labels: dict[str, str] = Field(default_factory=dict)
-    """Extra pod labels."""
+    """Extra pod labels, under ``user.appdeploy.dev/`` unless the cluster admin allows any."""
     annotations: dict[str, str] = Field(default_factory=dict)
     """Extra pod annotations."""

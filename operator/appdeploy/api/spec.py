@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
 from appdeploy.api.durations import Duration
@@ -90,7 +90,10 @@ class RunSpec(ApiModel):
     tolerations: list[Toleration] = Field(default_factory=list)
     """Taints the step's pod tolerates."""
     pod_metadata: PodMetadata | None = None
-    """Labels and annotations copied onto the step's pod."""
+    """Labels (under ``user.appdeploy.dev/`` unless the admin allows any) and annotations
+    copied onto the step's pod."""
+    automount_service_account_token: StrictBool | None = None
+    """Mount the service account's API token into the step's pod; off unless true."""
 
 
 class Approvers(ApiModel):

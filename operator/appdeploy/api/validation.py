@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from appdeploy.api.graph import ancestors, find_cycle
 from appdeploy.api.pod import quantity_value
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy, pod_problems
 from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
 from appdeploy.api.spec import (
     NO_GATE_IN_FINALLY,
@@ -37,13 +38,16 @@ from appdeploy.api.substitutions import (
 SPEC = "spec"
 
 
-def parse_spec(raw: Mapping[str, Any]) -> AppDeploymentSpec:
-    """The validated spec; InvalidSpec listing every problem with its field path."""
+def parse_spec(raw: Mapping[str, Any], policy: StepPodPolicy = SAFE_POLICY) -> AppDeploymentSpec:
+    """The validated spec; InvalidSpec listing every problem with its field path.
+
+    ``policy`` says what the cluster admin allows step pods (the default allows nothing more).
+    """
     try:
         spec = AppDeploymentSpec.model_validate(raw)
     except ValidationError as error:
         raise InvalidSpec(problems_from(error, SPEC)) from None
-    problems = list(release_problems(spec))
+    problems = list(release_problems(spec, policy))
     if problems:
         raise InvalidSpec(problems)
     return spec
@@ -65,13 +69,17 @@ def release_name_problems(name: str) -> list[Problem]:
     return []
 
 
-def release_problems(spec: AppDeploymentSpec) -> Iterator[Problem]:
+def release_problems(
+    spec: AppDeploymentSpec, policy: StepPodPolicy = SAFE_POLICY
+) -> Iterator[Problem]:
     """Every cross-step problem of an already shape-valid spec."""
     located = _locate(spec)
     yield from _duplicate_names(located)
     for path, step in located:
         yield from _kind_problems(path, step)
         yield from _resource_problems(path, step)
+        if step.run is not None:
+            yield from pod_problems(f"{path}.run", step.run, policy)
     yield from _needs_problems(f"{SPEC}.steps", spec.steps)
     yield from _needs_problems(f"{SPEC}.finally", spec.finally_)
     for path, step in located:

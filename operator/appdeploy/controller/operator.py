@@ -105,7 +105,9 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     if operator_config.webhook_address:
         if not operator_config.approval_key_secret:
             raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
-        register_admission(registry, signing_key=lambda: state["key"])
+        register_admission(
+            registry, signing_key=lambda: state["key"], pod_policy=operator_config.pod_policy
+        )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
