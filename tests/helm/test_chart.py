@@ -109,6 +109,9 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
         assert args.webhook_address.endswith(f":{ports['webhook']}")
     if args.metrics_address:
         assert args.metrics_address.endswith(f":{ports['metrics']}")
+    step_pods = VARIANTS[variant].get("stepPods", {})
+    assert args.allow_tolerate_all_taints == step_pods.get("allowTolerateAllTaints", False)
+    assert args.allow_any_pod_labels == step_pods.get("allowAnyPodLabels", False)
 
 
 def _operator_rights(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "webhook": {"enabled": False},
         "metrics": {"enabled": False},
         "operator": {"trustUnverifiedApprovals": True, "logFormat": "json", "jobTTL": "never"},
+        "stepPods": {"allowTolerateAllTaints": True, "allowAnyPodLabels": True},
         "userRoles": {"create": False, "restrictPatchToDecisions": False},
     },
 }

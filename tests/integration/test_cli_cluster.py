@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from appdeploy.api.naming import job_name_for
 from tests.cluster.pod_logs import LOG_LINES
 from tests.integration.releases import Releases, gate_step, release_spec, run_cli, run_step
 
@@ -122,4 +123,4 @@ def test_logs_prints_the_step_pods_log(releases: Releases, appdeploy: Any) -> No
     assert "no step deploy in the current run (steps: build)" in missing.stderr
     gone = appdeploy("logs", "shop", "build", "--attempt", "2")
     assert gone.returncode == 1
-    assert "no pod of Job shop-build-r1-a2" in gone.stderr
+    assert f"no pod of Job {job_name_for('shop', 'build', 1, 2)}" in gone.stderr

@@ -1,11 +1,13 @@
 """The generated CRD on a real API server: served, enforcing its schema, printing its columns.
 
 The unit tests prove the schema with jsonschema; this proves it where it
-matters, in kube-apiserver's structural-schema validation.
+matters, in kube-apiserver's structural-schema validation, and proves the CEL
+rules (``x-kubernetes-validations``) that jsonschema cannot evaluate.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,9 @@ import pytest
 import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from tests.crd_rules import CEL_REFUSED
+from tests.crd_rules import fixture as cel_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -73,3 +78,35 @@ def test_status_is_a_subresource_and_get_shows_the_printer_columns(
     ).stdout.splitlines()
     assert shown[0].split() == ["NAME", "APP", "VERSION", "PHASE", "MESSAGE", "AGE"]
     assert shown[1].split()[:4] == ["hello-1-0-0", "hello", "1.0.0", "AwaitingApproval"]
+
+
+@pytest.mark.parametrize("name", sorted(CEL_REFUSED))
+def test_the_crd_itself_refuses_what_its_cel_rules_say(
+    crd: None, api_client: Any, unwatched_namespace: str, name: str
+) -> None:
+    # No webhook serves this namespace: kube-apiserver evaluates the rules itself.
+    field, message = CEL_REFUSED[name]
+    with pytest.raises(ApiException) as raised:
+        create(api_client, unwatched_namespace, yaml.safe_load(cel_fixture(name).read_text()))
+    assert raised.value.status == 422
+    assert f"{field}: Invalid value" in raised.value.body, raised.value.body
+    assert message in raised.value.body, raised.value.body
+
+
+def test_a_step_of_two_kinds_is_refused_at_the_door(
+    crd: None, api_client: Any, unwatched_namespace: str
+) -> None:
+    document = yaml.safe_load(cel_fixture("two-kinds").read_text())
+    with pytest.raises(ApiException) as raised:
+        create(api_client, unwatched_namespace, document)
+    reason = json.loads(raised.value.body)["message"]
+    assert reason.endswith(
+        'spec.steps[0]: Invalid value: "object": set exactly one of run, gate, wait'
+    ), reason
+
+
+def test_explicit_nulls_are_no_kind(crd: None, api_client: Any, unwatched_namespace: str) -> None:
+    # The models read `gate: null` as unset; so must the CEL rules.
+    document = yaml.safe_load((ROOT / "examples" / "hello.yaml").read_text())
+    document["spec"]["steps"][0].update({"gate": None, "wait": None, "retries": None})
+    create(api_client, unwatched_namespace, document)

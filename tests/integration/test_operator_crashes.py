@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from appdeploy.api.naming import job_name_for
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.integration.releases import (
@@ -112,7 +113,7 @@ def test_a_crash_right_after_creating_a_job(operators: CrashableOperator, story:
     operators.start(failpoints="after-job-create")
     story.apply("shop", release_spec(run_step("build", seconds=1), run_step("ship", ["build"])))
     operators.wait_until_crashed()
-    assert story.job_names("shop") == ["shop-build-r1-a1"]
+    assert story.job_names("shop") == [job_name_for("shop", "build", 1, 1)]
     assert not story.status("shop").steps, "the crash came before the status write"
 
     operators.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from appdeploy.api.naming import job_name_for
 from tests.integration.releases import Releases, release_spec, run_step
 
 
@@ -20,7 +21,7 @@ def test_retry_reruns_the_failed_step_and_everything_downstream(releases: Releas
     releases.request("shop", "retry", "failed")
     done = releases.wait_for("shop", phase="Succeeded")
     assert done.step("upload").attempts == 2
-    assert done.step("upload").job == "shop-upload-r1-a2"
+    assert done.step("upload").job == job_name_for("shop", "upload", 1, 2)
     assert done.step("publish").phase == "Succeeded"
     releases.wait_for_event("shop", "RetryAccepted", "retrying upload")
     notify_args = [
@@ -51,7 +52,9 @@ def test_cancel_stops_jobs_and_still_runs_finally(releases: Releases) -> None:
         "notify": "Succeeded",
     }
     assert cancelled.step("build-ios").message == "cancelled: wrong branch"
-    assert sorted(releases.job_names("shop")) == ["shop-notify-r1-a1"], "build Jobs deleted"
+    assert sorted(releases.job_names("shop")) == [job_name_for("shop", "notify", 1, 1)], (
+        "build Jobs deleted"
+    )
     releases.wait_for_event("shop", "CancelAccepted", "wrong branch")
 
 

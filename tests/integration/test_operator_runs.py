@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
+from appdeploy.api.naming import job_name_for
 from tests.integration.releases import Releases, gate_step, release_spec, run_step
 
 
@@ -29,9 +30,9 @@ def test_parallel_steps_run_and_an_output_flows_downstream(releases: Releases) -
     upload = next(job for job in releases.jobs("shop") if "upload" in job["metadata"]["name"])
     assert upload["spec"]["template"]["spec"]["containers"][0]["args"] == ["--build=412"]
     assert releases.job_names("shop") == [
-        "shop-build-android-r1-a1",
-        "shop-build-ios-r1-a1",
-        "shop-upload-r1-a1",
+        job_name_for("shop", "build-android", 1, 1),
+        job_name_for("shop", "build-ios", 1, 1),
+        job_name_for("shop", "upload", 1, 1),
     ]
 
 
@@ -96,7 +97,10 @@ def test_a_failing_step_is_retried_with_backoff_then_succeeds(releases: Releases
     assert "attempt 1 failed: exit code 1: 503 from App Store Connect" in upload.message
     done = releases.wait_for("shop", phase="Succeeded")
     assert done.step("upload").attempts == 2
-    assert releases.job_names("shop") == ["shop-upload-r1-a1", "shop-upload-r1-a2"]
+    assert releases.job_names("shop") == [
+        job_name_for("shop", "upload", 1, 1),
+        job_name_for("shop", "upload", 1, 2),
+    ]
     reasons = [reason for _, reason, _ in releases.events("shop")]
     assert "StepRetrying" in reasons
 
@@ -162,9 +166,10 @@ def test_a_spec_change_mid_run_supersedes_the_run(releases: Releases) -> None:
     )
     done = releases.wait_for("shop", phase="Succeeded", run=2)
     assert [(h.run, h.version, h.phase) for h in done.history] == [(1, "1.0.0", "Superseded")]
-    assert releases.job_names("shop") == ["shop-build-r2-a1", "shop-ship-r2-a1"], (
-        "the old run's Job was deleted"
-    )
+    assert releases.job_names("shop") == [
+        job_name_for("shop", "build", 2, 1),
+        job_name_for("shop", "ship", 2, 1),
+    ], "the old run's Job was deleted"
     releases.wait_for_event("shop", "RunSuperseded", "run 1 superseded by run 2")
 
 
@@ -174,12 +179,15 @@ def test_a_job_deleted_by_hand_counts_as_a_failed_attempt(releases: Releases) ->
     )
     releases.wait_for("shop", steps={"build": "Running"})
     releases.batch.delete_namespaced_job(
-        "shop-build-r1-a1", releases.namespace, propagation_policy="Background"
+        job_name_for("shop", "build", 1, 1), releases.namespace, propagation_policy="Background"
     )
     retrying = releases.wait_for("shop", steps={"build": "Retrying"})
-    assert "Job shop-build-r1-a1 was deleted before it finished" in retrying.step("build").message
+    assert (
+        f"Job {job_name_for('shop', 'build', 1, 1)} was deleted before it finished"
+        in retrying.step("build").message
+    )
     releases.wait_for("shop", steps={"build": "Running"})
-    assert releases.status("shop").step("build").job == "shop-build-r1-a2"
+    assert releases.status("shop").step("build").job == job_name_for("shop", "build", 1, 2)
 
 
 def test_an_invalid_spec_is_reported_and_creates_nothing(releases: Releases) -> None:

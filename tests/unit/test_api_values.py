@@ -1,4 +1,4 @@
-"""Durations, substitutions, Job names and the status wire format."""
+"""Durations, substitutions and the status wire format (Job names: test_job_names.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from appdeploy.api.durations import format_duration, parse_duration
-from appdeploy.api.naming import MAX_NAME, job_name_for
 from appdeploy.api.status import AppDeploymentStatus
 from appdeploy.api.substitutions import UnresolvedReference, Values, substitute
 
@@ -73,16 +72,6 @@ def test_substitution_of_a_missing_output_or_run_phase_fails_clearly() -> None:
         substitute("$(steps.build.outputs.x)", VALUES)
     with pytest.raises(UnresolvedReference, match="only known in finally steps"):
         substitute("$(run.phase)", VALUES)
-
-
-def test_job_names_are_deterministic_and_fit_in_a_label() -> None:
-    assert job_name_for("shop-4-12-0", "build-ios", 3, 1) == "shop-4-12-0-build-ios-r3-a1"
-    long = job_name_for("a" * 60, "b" * 60, 12, 3)
-    assert len(long) <= MAX_NAME
-    assert long.endswith("-r12-a3")
-    assert long == job_name_for("a" * 60, "b" * 60, 12, 3)
-    assert long != job_name_for("a" * 60, "b" * 59 + "c", 12, 3)
-    assert not job_name_for("a" * 50, "-" + "b" * 10, 1, 1).startswith("-")
 
 
 def test_status_wire_format_is_short_and_round_trips() -> None:

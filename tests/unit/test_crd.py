@@ -2,7 +2,10 @@
 
 Schema validation here stands in for the API server: ``nullable`` becomes a
 ``null`` type, ``x-kubernetes-*`` keywords are dropped, and objects reject
-unknown fields as kubectl's default strict field validation does.
+unknown fields as kubectl's default strict field validation does. Dropped
+means the CEL rules (``x-kubernetes-validations``) are not evaluated here:
+section 6 checks that each says what the models say, and
+tests/integration/test_crd_on_cluster.py that kube-apiserver enforces them.
 """
 
 from __future__ import annotations
@@ -17,8 +20,17 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from appdeploy.api.base import cel_rules
 from appdeploy.api.crd import build_crd, main, render_crd
+from appdeploy.api.pod import QUANTITY_PATTERN
 from appdeploy.api.problems import InvalidSpec
+from appdeploy.api.spec import (
+    NO_GATE_IN_FINALLY,
+    ONE_KIND,
+    ONLY_RUN_RETRIES,
+    SOME_APPROVER,
+    WAIT_HAS_NO_TIMEOUT,
+)
 from appdeploy.api.status import AppDeploymentStatus
 from appdeploy.api.structural_schema import (
     UnsupportedSchemaError,
@@ -26,6 +38,8 @@ from appdeploy.api.structural_schema import (
     structural_schema,
 )
 from appdeploy.api.validation import parse_spec
+from tests.crd_rules import CEL_REFUSED
+from tests.crd_rules import fixture as cel_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
@@ -63,7 +77,7 @@ spec:
       resources: {requests: {cpu: 2, memory: 4Gi}, limits: {cpu: "4"}}
       serviceAccountName: ios-signer
       tolerations: [{key: mac, operator: Exists, effect: NoSchedule}]
-      podMetadata: {labels: {team: mobile}, annotations: {}}
+      podMetadata: {labels: {user.appdeploy.dev/team: mobile}, annotations: {}}
   - name: qa-signoff
     needs: [build-ios]
     gate:
@@ -295,6 +309,7 @@ def test_schema_keeps_constraints_maps_and_int_or_string() -> None:
     assert step["properties"]["timeout"]["pattern"].startswith("^")
     assert run["nullable"] is True and run["description"] == "Run a container as a Job."
     assert run["properties"]["resources"]["properties"]["requests"]["additionalProperties"] == {
+        "pattern": QUANTITY_PATTERN,
         "anyOf": [{"type": "integer"}, {"type": "string"}],
         "x-kubernetes-int-or-string": True,
     }
@@ -425,3 +440,69 @@ def test_bad_documents_fail_the_models_at_the_same_field(path: Path) -> None:
     with pytest.raises(InvalidSpec) as raised:
         parse_spec(doc["spec"])
     assert field in str(raised.value)
+
+
+# --- 6. CEL rules: what a schema cannot say, the API server still refuses -------
+
+
+def _rules(node: dict[str, Any]) -> list[str]:
+    return [rule["message"] for rule in node.get("x-kubernetes-validations", [])]
+
+
+def test_cel_rules_are_generated_from_the_models() -> None:
+    spec = _openapi_schema()["properties"]["spec"]
+    step_rules = [ONE_KIND, ONLY_RUN_RETRIES, WAIT_HAS_NO_TIMEOUT]
+    for steps in ("steps", "finally"):
+        item = spec["properties"][steps]["items"]
+        assert _rules(item) == step_rules
+        approvers = item["properties"]["gate"]["properties"]["approvers"]
+        assert _rules(approvers) == [SOME_APPROVER]
+    assert _rules(spec) == [NO_GATE_IN_FINALLY]
+    retries = spec["properties"]["steps"]["items"]["x-kubernetes-validations"][1]
+    assert retries == {
+        "rule": "!has(self.retries) || has(self.run)",
+        "message": ONLY_RUN_RETRIES,
+        "fieldPath": ".retries",
+    }
+
+
+def test_every_cel_rule_is_proven_by_a_fixture() -> None:
+    messages = {message for _, node in _walk(_openapi_schema()) for message in _rules(node)}
+    assert messages == {message for _, message in CEL_REFUSED.values()}
+
+
+@pytest.mark.parametrize("name", sorted(CEL_REFUSED))
+def test_cel_rules_say_what_the_models_say(
+    validator: jsonschema.Draft202012Validator, name: str
+) -> None:
+    field, message = CEL_REFUSED[name]
+    doc = yaml.safe_load(cel_fixture(name).read_text())
+    with pytest.raises(InvalidSpec) as raised:
+        parse_spec(doc["spec"])
+    problems = [f"{problem.path}: {problem.message}" for problem in raised.value.problems]
+    assert any(problem.startswith(f"{field}") and message in problem for problem in problems), (
+        problems
+    )
+    # jsonschema ignores x-kubernetes-validations: offline, only the models refuse these.
+    # kube-apiserver enforces them: tests/integration/test_crd_on_cluster.py.
+    assert _schema_errors(validator, doc) == []
+
+
+def test_the_generator_carries_a_models_cel_rules_in_order() -> None:
+    class Pair(BaseModel):
+        model_config = cel_rules(("has(self.a) == has(self.b)", "set both or neither", ""))
+        a: str | None = None
+        b: str | None = None
+
+    class Holder(BaseModel):
+        model_config = cel_rules(("self.pair.a != 'x'", "not x", ".pair"))
+        pair: Pair
+
+    schema = structural_schema(Holder)
+    assert schema["x-kubernetes-validations"] == [
+        {"rule": "self.pair.a != 'x'", "message": "not x", "fieldPath": ".pair"}
+    ]
+    assert schema["properties"]["pair"]["x-kubernetes-validations"] == [
+        {"rule": "has(self.a) == has(self.b)", "message": "set both or neither"}
+    ]
+    assert list(schema) == ["type", "x-kubernetes-validations", "required", "properties"]

@@ -33,6 +33,17 @@ def create(**run: Any) -> CreateJob:
     )
 
 
+def test_step_pods_get_no_service_account_token_unless_they_ask() -> None:
+    def automount(**run: Any) -> object:
+        return build_job(create(**run), "shop", "uid-1", None)["spec"]["template"]["spec"][
+            "automountServiceAccountToken"
+        ]
+
+    assert automount() is False
+    assert automount(automountServiceAccountToken=False) is False
+    assert automount(automountServiceAccountToken=True) is True
+
+
 def test_a_job_manifest_has_the_contracts_labels_owner_and_security() -> None:
     job = build_job(create(), "shop", "uid-1", ttl_seconds=86400)
     assert job["metadata"]["name"] == "shop-build-r3-a2"

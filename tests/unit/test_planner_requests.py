@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from appdeploy.api.naming import job_name_for
 from tests.unit.harness import Simulation
 
 
@@ -18,7 +19,9 @@ def test_retry_failed_reruns_the_failed_step_and_everything_downstream() -> None
         "ship": "Pending",
         "notify": "Pending",
     }
-    assert sim.job_of("build").name == "rel-build-r1-a2", "attempt numbers continue"
+    assert sim.job_of("build").name == job_name_for("rel", "build", 1, 2), (
+        "attempt numbers continue"
+    )
     assert sim.model.finished_at is None
     assert not sim.requests
     sim.complete("build", '{"buildNumber": "2"}')
@@ -29,8 +32,8 @@ def test_retry_failed_reruns_the_failed_step_and_everything_downstream() -> None
     sim.complete("notify")
     assert sim.phase == "Succeeded"
     assert [job.name for job in sim.created if job.step == "notify"] == [
-        "rel-notify-r1-a1",
-        "rel-notify-r1-a2",
+        job_name_for("rel", "notify", 1, 1),
+        job_name_for("rel", "notify", 1, 2),
     ]
 
 

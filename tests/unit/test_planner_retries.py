@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from appdeploy.api.naming import job_name_for
 from tests.unit.harness import T0, Simulation
 
 
@@ -24,7 +25,7 @@ def test_a_failed_attempt_is_retried_after_a_doubling_capped_backoff() -> None:
     assert sim.step("upload").phase == "Retrying", "not before the backoff has passed"
     sim.advance(timedelta(seconds=1))
     assert sim.step("upload").phase == "Running"
-    assert sim.job_of("upload").name == "rel-upload-r1-a2"
+    assert sim.job_of("upload").name == job_name_for("rel", "upload", 1, 2)
 
     sim.fail("upload")
     # 30s doubled is 60s, capped at maxBackoff 45s.
@@ -88,7 +89,10 @@ def test_a_job_deleted_by_hand_is_a_failed_attempt() -> None:
     sim.reconcile()
     upload = sim.step("upload")
     assert upload.phase == "Retrying"
-    assert "Job rel-upload-r1-a1 was deleted before it finished" in upload.message
+    assert (
+        f"Job {job_name_for('rel', 'upload', 1, 1)} was deleted before it finished"
+        in upload.message
+    )
 
 
 def test_retrying_steps_are_cancelled_when_another_step_fails() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from appdeploy.api.naming import job_name_for
 from appdeploy.engine import CreateJob, PostEvent
 from tests.unit.harness import Simulation
 
@@ -30,7 +31,7 @@ def test_job_fields_are_resolved_and_defaults_applied() -> None:
     sim = Simulation.of("parallel")
     ios, android = sim.created
     assert isinstance(ios, CreateJob)
-    assert ios.name == "rel-build-ios-r1-a1"
+    assert ios.name == job_name_for("rel", "build-ios", 1, 1)
     assert (ios.run, ios.attempt) == (1, 1)
     assert ios.service_account_name == "signer", "the step overrides the release default"
     assert android.service_account_name == "runner"
@@ -123,7 +124,10 @@ def test_a_new_generation_supersedes_the_active_run() -> None:
     assert sim.model.version == "2.0.1"
     history = sim.model.history
     assert [(h.run, h.version, h.phase) for h in history] == [(1, "2.0.0", "Superseded")]
-    assert [j.name for j in sim.created[-2:]] == ["rel-build-ios-r2-a1", "rel-build-android-r2-a1"]
+    assert [j.name for j in sim.created[-2:]] == [
+        job_name_for("rel", "build-ios", 2, 1),
+        job_name_for("rel", "build-android", 2, 1),
+    ]
     assert "RunSuperseded" in sim.reasons()
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from appdeploy.api.approvals import Envelope, Target, author_tag, comment_of, read_envelope
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import DecisionKey, authored_key, parse_decision_key
 
@@ -130,6 +131,7 @@ def refusals(
     groups: list[str],
     now: datetime,
     operator: str = "",
+    pod_policy: StepPodPolicy = SAFE_POLICY,
 ) -> list[str]:
     """Why the request's decisions may not be stored (empty: all of them may).
 
@@ -167,7 +169,7 @@ def refusals(
             at=now,
             verified=True,
         )
-        reason = check_decision(release, decision, now, Settings())
+        reason = check_decision(release, decision, now, Settings(pod_policy=pod_policy))
         if reason:
             verb = "approval" if parsed.kind == "approve" else "rejection"
             reasons.append(f"{verb} of {parsed.gate} by {username} refused: {reason}")

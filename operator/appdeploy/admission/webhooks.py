@@ -15,6 +15,7 @@ import kopf
 
 from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
 from appdeploy.admission.decisions import refusals, signed_values
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
@@ -31,6 +32,7 @@ def register_admission(
     signing_key: Callable[[], bytes],
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     operator_username: Callable[[], str] = lambda: "",
+    pod_policy: StepPodPolicy = SAFE_POLICY,
 ) -> None:
     """Add the three admission handlers to ``registry``.
 
@@ -48,7 +50,7 @@ def register_admission(
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):
                 raise InvalidSpec(problems)
-            parse_spec(spec)
+            parse_spec(spec, pod_policy)
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(
                 "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),
@@ -88,6 +90,7 @@ def register_admission(
             groups=groups,
             now=clock(),
             operator=operator_username(),
+            pod_policy=pod_policy,
         )
         if reasons:
             raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.alias_generators import to_camel
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -34,3 +34,17 @@ class ApiModel(BaseModel):
     def to_wire(self) -> dict[str, object]:
         """The JSON-ready dict Kubernetes stores: camelCase keys, unset optionals left out."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def cel_rules(*rules: tuple[str, str, str]) -> ConfigDict:
+    """Config giving a model's CRD schema ``x-kubernetes-validations`` (rule, message, fieldPath).
+
+    The API server evaluates these CEL rules itself, so a cluster without the
+    admission webhook still refuses what they say at the door. Each message is
+    the one the model's own validation gives, so every layer reads alike.
+    """
+    validations: list[JsonValue] = [
+        {"rule": rule, "message": message, **({"fieldPath": path} if path else {})}
+        for rule, message, path in rules
+    ]
+    return ConfigDict(json_schema_extra={"x-kubernetes-validations": validations})

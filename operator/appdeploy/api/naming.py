@@ -1,29 +1,38 @@
-"""Deterministic Job names: ``<deployment>-<step>-r<run>-a<attempt>``, at most 63 characters.
+"""Deterministic Job names: ``<deployment>-<step>-r<run>-a<attempt>-<hash>``, at most 63 characters.
 
 The name alone identifies an attempt, so creating it twice (after a crash, or
-from a stale cache) yields AlreadyExists rather than a duplicate Job. Names
-too long for a label value are shortened with a hash of the full name, which
-keeps them unique and stable.
+from a stale cache) yields AlreadyExists rather than a duplicate Job.
+
+The readable part is ambiguous on its own: release ``foo-bar`` step ``baz``
+and release ``foo`` step ``bar-baz`` in one namespace both read
+``foo-bar-baz-r1-a1``. So every name ends in a short hash of the unambiguous
+tuple (deployment, step, run, attempt), which tells such pairs apart; when the
+readable part is too long for 63 characters it is cut, and the hash alone
+keeps names distinct. The planner never parses names: it matches Jobs by their
+labels, so Jobs created under an older naming scheme are still followed (see
+docs/run-semantics.md, "Crash safety").
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 
 MAX_NAME = 63
 _HASH_LENGTH = 8
 
 
+def _tuple_hash(deployment: str, step: str, run: int, attempt: int) -> str:
+    # JSON keeps the fields apart: no choice of names makes two tuples encode alike.
+    encoded = json.dumps([deployment, step, run, attempt], separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:_HASH_LENGTH]
+
+
 def job_name_for(deployment: str, step: str, run: int, attempt: int) -> str:
-    """The Job name of one attempt of a step in a run."""
-    suffix = f"-r{run}-a{attempt}"
-    full = f"{deployment}-{step}{suffix}"
-    if len(full) <= MAX_NAME:
-        return full
-    digest = hashlib.sha256(full.encode()).hexdigest()[:_HASH_LENGTH]
-    room = MAX_NAME - len(suffix) - len(digest) - 1
-    prefix = f"{deployment}-{step}"[:room].rstrip("-")
-    return f"{prefix}-{digest}{suffix}"
+    """The Job name of one attempt of a step in a run; distinct tuples get distinct names."""
+    suffix = f"-r{run}-a{attempt}-{_tuple_hash(deployment, step, run, attempt)}"
+    prefix = f"{deployment}-{step}"[: MAX_NAME - len(suffix)].rstrip("-.")
+    return f"{prefix}{suffix}"
 
 
 def run_id_for(deployment: str, run: int) -> str:

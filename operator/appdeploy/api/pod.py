@@ -6,11 +6,36 @@ is reported at validation time. Secrets are only ever *referenced* here.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictInt, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from appdeploy.api.base import ApiModel, NonEmptyStr
+
+# The API server's grammar (k8s.io/apimachinery resource.ParseQuantity):
+# <signedNumber><suffix>, suffix binary Ki..Ei, decimal n u m "" k M G T P E,
+# or an integer exponent e3 / E-3. Negative amounts are refused: no request,
+# limit or divisor may be below zero, so the CRD's pattern omits the '-' sign.
+QUANTITY_PATTERN = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+_QUANTITY = re.compile(QUANTITY_PATTERN)
+_QUANTITY_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_QUANTITY_SCALE = {
+    **{f"{prefix}i": Decimal(1024) ** (power + 1) for power, prefix in enumerate("KMGTPE")},
+    **{prefix: Decimal(10) ** (3 * power) for power, prefix in enumerate("kMGTPE", start=1)},
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+}
 
 
 def _quantity_text(value: Any) -> Any:
@@ -22,16 +47,37 @@ def _quantity_text(value: Any) -> Any:
     return value
 
 
+def _check_quantity(text: str) -> str:
+    if text.startswith("-") and _QUANTITY.match(text[1:]):
+        raise ValueError(f'"{text}" is negative; a resource quantity is at least 0')
+    if not _QUANTITY.match(text):
+        raise ValueError(f'"{text}" is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)')
+    return text
+
+
+def quantity_value(text: str) -> Decimal:
+    """The amount a valid quantity stands for: ``500m`` -> 0.5, ``4Gi`` -> 4294967296."""
+    number = _QUANTITY_NUMBER.match(text)
+    assert number is not None, f"not a quantity: {text}"
+    amount, suffix = Decimal(number.group(0)), text[number.end() :]
+    if suffix in _QUANTITY_SCALE:  # E is exa, Ei exbi; e3 and E3 are exponents
+        return amount * _QUANTITY_SCALE[suffix]
+    return amount * Decimal(10) ** int(suffix[1:])
+
+
 Quantity = Annotated[
     str,
     BeforeValidator(_quantity_text),
+    AfterValidator(_check_quantity),
     WithJsonSchema(
         {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
+            "pattern": QUANTITY_PATTERN,
         }
     ),
 ]
+"""A Kubernetes resource quantity, checked as the API server checks it."""
 
 
 class KeyRef(ApiModel):
@@ -122,7 +168,7 @@ class Toleration(ApiModel):
     """Lets the step's pod schedule onto nodes with a matching taint."""
 
     key: str | None = None
-    """Taint key; empty with operator Exists matches every taint."""
+    """Taint key; empty with operator Exists matches every taint, which only the admin allows."""
     operator: Literal["Exists", "Equal"] | None = None
     """Exists or Equal (default)."""
     value: str | None = None
@@ -137,6 +183,6 @@ class PodMetadata(ApiModel):
     """Labels and annotations copied onto the step's pod."""
 
     labels: dict[str, str] = Field(default_factory=dict)
-    """Extra pod labels."""
+    """Extra pod labels, under ``user.appdeploy.dev/`` unless the cluster admin allows any."""
     annotations: dict[str, str] = Field(default_factory=dict)
     """Extra pod annotations."""

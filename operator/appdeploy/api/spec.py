@@ -12,11 +12,23 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
-from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr
+from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
 from appdeploy.api.durations import Duration
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
+
+# Messages shared by the models' validation (appdeploy.api.validation) and the
+# CRD's CEL rules, so the API server and `appdeploy validate` say the same thing.
+ONE_KIND = "set exactly one of run, gate, wait"
+ONLY_RUN_RETRIES = "only run steps retry"
+WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
+SOME_APPROVER = "name at least one user or group"
+NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
+
+# The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
+# the step lists bounds it. A release of more than 100 steps is several releases.
+MAX_STEPS = 100
 
 
 class StepType(StrEnum):
@@ -78,7 +90,10 @@ class RunSpec(ApiModel):
     tolerations: list[Toleration] = Field(default_factory=list)
     """Taints the step's pod tolerates."""
     pod_metadata: PodMetadata | None = None
-    """Labels and annotations copied onto the step's pod."""
+    """Labels (under ``user.appdeploy.dev/`` unless the admin allows any) and annotations
+    copied onto the step's pod."""
+    automount_service_account_token: StrictBool | None = None
+    """Mount the service account's API token into the step's pod; off unless true."""
 
 
 class Approvers(ApiModel):
@@ -87,6 +102,15 @@ class Approvers(ApiModel):
     Service accounts count only when listed by full name in ``users``
     (``system:serviceaccount:NAMESPACE:NAME``), never through a group.
     """
+
+    model_config = cel_rules(
+        (
+            "(has(self.users) && size(self.users) > 0)"
+            " || (has(self.groups) && size(self.groups) > 0)",
+            SOME_APPROVER,
+            "",
+        )
+    )
 
     users: list[NonEmptyStr] = Field(default_factory=list)
     """Usernames as the API server authenticates them."""
@@ -119,6 +143,16 @@ class WaitSpec(ApiModel):
 class Step(ApiModel):
     """One node of the release DAG: exactly one of ``run``, ``gate`` or ``wait``."""
 
+    model_config = cel_rules(
+        (
+            " + ".join(f"(has(self.{kind}) ? 1 : 0)" for kind in StepType) + " == 1",
+            ONE_KIND,
+            "",
+        ),
+        ("!has(self.retries) || has(self.run)", ONLY_RUN_RETRIES, ".retries"),
+        ("!has(self.timeout) || !has(self.wait)", WAIT_HAS_NO_TIMEOUT, ".timeout"),
+    )
+
     name: DnsLabel
     """Unique among ``steps`` and ``finally``; used in Job names and annotations."""
     needs: list[DnsLabel] = Field(default_factory=list)
@@ -147,6 +181,10 @@ class Step(ApiModel):
 class AppDeploymentSpec(ApiModel):
     """A release of one app version: a DAG of steps and the steps that always run after."""
 
+    model_config = cel_rules(
+        ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, "")
+    )
+
     app: DnsLabel
     """The app being released, e.g. ``shop``."""
     version: NonEmptyStr
@@ -157,9 +195,9 @@ class AppDeploymentSpec(ApiModel):
     """Service account of run steps that do not set their own."""
     defaults: Defaults = Field(default_factory=Defaults)
     """Timeouts and retries for steps that do not set them."""
-    steps: Annotated[list[Step], Field(min_length=1)]
+    steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
     """The release DAG."""
-    finally_: list[Step] = Field(default_factory=list, alias="finally")
+    finally_: list[Step] = Field(default_factory=list, alias="finally", max_length=MAX_STEPS)
     """Steps run after the DAG ends, whatever the outcome; ``$(run.phase)`` tells it."""
 
     def all_steps(self) -> list[Step]:

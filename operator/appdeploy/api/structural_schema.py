@@ -52,6 +52,7 @@ _KEYWORD_ORDER = (
     "x-kubernetes-int-or-string",
     "x-kubernetes-list-type",
     "x-kubernetes-list-map-keys",
+    "x-kubernetes-validations",
     "required",
     "properties",
     "additionalProperties",

@@ -8,6 +8,15 @@ command substitution inside ``sh -c`` scripts).
 
 Substitutions apply to a run step's image, command, args and env values, and
 to a gate's description.
+
+The kubelet expands ``$(VAR)`` once more in a container's command, args and
+env values, and turns ``$$`` into ``$``. So text bound for those fields is
+written for the kubelet (``substitute_for_container``): every ``$`` of a
+substituted value is doubled, and a literal ``$$(`` stays ``$$(``. Otherwise
+a step output ``$(APP_STORE_KEY)`` would make the kubelet paste a secret of
+the downstream step's environment into its argv, and ``$$(date)`` would reach
+the container as ``date``'s value when an env var of that name exists. The
+container receives every value byte for byte (docs/run-semantics.md).
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ from enum import StrEnum
 
 from appdeploy.api.spec import RunSpec, Step
 
-_NAME = r"[A-Za-z0-9_][-A-Za-z0-9_.]*"
-_PARAM = re.compile(rf"^params\.({_NAME})$")
-_OUTPUT = re.compile(rf"^steps\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.outputs\.({_NAME})$")
+REFERENCE_NAME = r"[A-Za-z0-9_][-A-Za-z0-9_.]*"
+"""A param or output name that a reference can spell."""
+_PARAM = re.compile(rf"^params\.({REFERENCE_NAME})$")
+_OUTPUT = re.compile(rf"^steps\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.outputs\.({REFERENCE_NAME})$")
 
 
 class ReferenceKind(StrEnum):
@@ -82,12 +92,12 @@ def parse_reference(expression: str) -> Reference:
     )
 
 
-def _scan(text: str, on_reference: Callable[[str], str]) -> str:
+def _scan(text: str, on_reference: Callable[[str], str], literal: str = "$(") -> str:
     out: list[str] = []
     index = 0
     while index < len(text):
         if text.startswith("$$(", index):
-            out.append("$(")
+            out.append(literal)
             index += 3
         elif text.startswith("$(", index):
             end = text.find(")", index + 2)
@@ -145,6 +155,20 @@ def substitute(text: str, values: Values) -> str:
     return _scan(text, lambda expression: _value_of(parse_reference(expression), values))
 
 
+def escape_for_kubelet(value: str) -> str:
+    """``value`` written so the kubelet's ``$(VAR)`` expansion hands it over unchanged."""
+    return value.replace("$", "$$")
+
+
+def substitute_for_container(text: str, values: Values) -> str:
+    """``substitute`` for a container's command, args or env: the kubelet sees literals only."""
+    return _scan(
+        text,
+        lambda expression: escape_for_kubelet(_value_of(parse_reference(expression), values)),
+        literal="$$(",
+    )
+
+
 def substitutable_fields(step: Step) -> Iterator[tuple[str, str]]:
     """(path relative to the step, text) of every field where substitutions apply."""
     if step.run is not None:
@@ -161,9 +185,13 @@ def substitutable_fields(step: Step) -> Iterator[tuple[str, str]]:
 
 
 def resolve_run(run: RunSpec, values: Values) -> RunSpec:
-    """A copy of ``run`` with substitutions resolved; UnresolvedReference if one cannot be."""
+    """A copy of ``run`` with substitutions resolved; UnresolvedReference if one cannot be.
+
+    Command, args and env values are written for the kubelet's own expansion
+    (``substitute_for_container``); the image is not expanded by the kubelet.
+    """
     env = [
-        var.model_copy(update={"value": substitute(var.value, values)})
+        var.model_copy(update={"value": substitute_for_container(var.value, values)})
         if var.value is not None
         else var
         for var in run.env
@@ -171,8 +199,8 @@ def resolve_run(run: RunSpec, values: Values) -> RunSpec:
     return run.model_copy(
         update={
             "image": substitute(run.image, values),
-            "command": [substitute(part, values) for part in run.command],
-            "args": [substitute(part, values) for part in run.args],
+            "command": [substitute_for_container(part, values) for part in run.command],
+            "args": [substitute_for_container(part, values) for part in run.args],
             "env": env,
         }
     )

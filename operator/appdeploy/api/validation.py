@@ -15,8 +15,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from appdeploy.api.graph import ancestors, find_cycle
+from appdeploy.api.pod import quantity_value
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy, pod_problems
 from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
-from appdeploy.api.spec import AppDeploymentSpec, Step, StepType
+from appdeploy.api.spec import (
+    NO_GATE_IN_FINALLY,
+    ONE_KIND,
+    ONLY_RUN_RETRIES,
+    SOME_APPROVER,
+    WAIT_HAS_NO_TIMEOUT,
+    AppDeploymentSpec,
+    Step,
+    StepType,
+)
 from appdeploy.api.substitutions import (
     Reference,
     ReferenceKind,
@@ -27,13 +38,16 @@ from appdeploy.api.substitutions import (
 SPEC = "spec"
 
 
-def parse_spec(raw: Mapping[str, Any]) -> AppDeploymentSpec:
-    """The validated spec; InvalidSpec listing every problem with its field path."""
+def parse_spec(raw: Mapping[str, Any], policy: StepPodPolicy = SAFE_POLICY) -> AppDeploymentSpec:
+    """The validated spec; InvalidSpec listing every problem with its field path.
+
+    ``policy`` says what the cluster admin allows step pods (the default allows nothing more).
+    """
     try:
         spec = AppDeploymentSpec.model_validate(raw)
     except ValidationError as error:
         raise InvalidSpec(problems_from(error, SPEC)) from None
-    problems = list(release_problems(spec))
+    problems = list(release_problems(spec, policy))
     if problems:
         raise InvalidSpec(problems)
     return spec
@@ -55,12 +69,17 @@ def release_name_problems(name: str) -> list[Problem]:
     return []
 
 
-def release_problems(spec: AppDeploymentSpec) -> Iterator[Problem]:
+def release_problems(
+    spec: AppDeploymentSpec, policy: StepPodPolicy = SAFE_POLICY
+) -> Iterator[Problem]:
     """Every cross-step problem of an already shape-valid spec."""
     located = _locate(spec)
     yield from _duplicate_names(located)
     for path, step in located:
         yield from _kind_problems(path, step)
+        yield from _resource_problems(path, step)
+        if step.run is not None:
+            yield from pod_problems(f"{path}.run", step.run, policy)
     yield from _needs_problems(f"{SPEC}.steps", spec.steps)
     yield from _needs_problems(f"{SPEC}.finally", spec.finally_)
     for path, step in located:
@@ -92,17 +111,28 @@ def _kind_problems(path: str, step: Step) -> Iterator[Problem]:
     kinds = [kind for kind in ("run", "gate", "wait") if getattr(step, kind) is not None]
     if len(kinds) != 1:
         found = ", ".join(kinds) if kinds else "none"
-        yield Problem(path, f"set exactly one of run, gate, wait (found {found})")
+        yield Problem(path, f"{ONE_KIND} (found {found})")
         return
     if step.retries is not None and step.run is None:
-        yield Problem(f"{path}.retries", f"only run steps retry; {step.name} is a {kinds[0]} step")
+        yield Problem(f"{path}.retries", f"{ONLY_RUN_RETRIES}; {step.name} is a {kinds[0]} step")
     if step.timeout is not None and step.wait is not None:
-        yield Problem(f"{path}.timeout", "a wait step has no timeout; set wait.duration")
+        yield Problem(f"{path}.timeout", WAIT_HAS_NO_TIMEOUT)
     if step.gate is not None and path.startswith(f"{SPEC}.finally"):
-        yield Problem(
-            f"{path}.gate",
-            "finally steps cannot be gates: they run after the outcome is decided",
-        )
+        yield Problem(f"{path}.gate", NO_GATE_IN_FINALLY)
+
+
+def _resource_problems(path: str, step: Step) -> Iterator[Problem]:
+    # The API server refuses the Job otherwise; say so before a run starts.
+    resources = step.run.resources if step.run is not None else None
+    if resources is None:
+        return
+    for name, request in resources.requests.items():
+        limit = resources.limits.get(name)
+        if limit is not None and quantity_value(request) > quantity_value(limit):
+            yield Problem(
+                f"{path}.run.resources.requests.{name}",
+                f"{request} is more than the limit {limit}; a request is at most its limit",
+            )
 
 
 def _needs_problems(prefix: str, steps: Sequence[Step]) -> Iterator[Problem]:
@@ -132,7 +162,7 @@ def _gate_problems(path: str, step: Step, spec: AppDeploymentSpec) -> Iterator[P
     gate = step.gate
     users = set(gate.approvers.users)
     if not users and not gate.approvers.groups:
-        yield Problem(f"{path}.gate.approvers", "name at least one user or group")
+        yield Problem(f"{path}.gate.approvers", SOME_APPROVER)
     elif not gate.approvers.groups and gate.required > len(users):
         yield Problem(
             f"{path}.gate.required",

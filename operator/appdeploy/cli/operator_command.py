@@ -42,6 +42,19 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "without the webhook: anyone who can annotate can then approve as anyone)",
     )
     operator.add_argument(
+        "--allow-tolerate-all-taints",
+        action="store_true",
+        help="accept step tolerations with operator Exists and no key (they schedule a "
+        "step onto every tainted node, control-plane nodes included)",
+    )
+    operator.add_argument(
+        "--allow-any-pod-labels",
+        action="store_true",
+        help="accept step pod labels outside user.appdeploy.dev/ (they can join a step's "
+        "pod to Services and NetworkPolicies); the Job controller's and appdeploy's own "
+        "labels stay refused",
+    )
+    operator.add_argument(
         "--job-ttl",
         type=_duration_or_never,
         default=timedelta(hours=24),
@@ -96,6 +109,7 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
 def run_operator_command(args: argparse.Namespace) -> int:
     """Run the operator until interrupted; 2 on bad flags."""
     # kopf and the kubernetes client load slowly; only this command needs them.
+    from appdeploy.api.pod_policy import StepPodPolicy  # noqa: PLC0415
     from appdeploy.controller.config import OperatorConfig  # noqa: PLC0415
     from appdeploy.controller.logs import configure_logging  # noqa: PLC0415
     from appdeploy.controller.operator import run  # noqa: PLC0415
@@ -108,6 +122,10 @@ def run_operator_command(args: argparse.Namespace) -> int:
         OperatorConfig(
             namespaces=tuple(args.namespace),
             trust_unverified_approvals=args.trust_unverified_approvals,
+            pod_policy=StepPodPolicy(
+                allow_tolerate_all_taints=args.allow_tolerate_all_taints,
+                allow_any_pod_labels=args.allow_any_pod_labels,
+            ),
             job_ttl=args.job_ttl,
             workers=args.workers,
             health_address=args.health_address,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec, Problem
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.validation import parse_spec
@@ -66,12 +67,16 @@ class Checked:
         return name if isinstance(name, str) else ""
 
 
-def check_files(files: Iterable[Path], strict: bool = False) -> list[Checked]:
+def check_files(
+    files: Iterable[Path], strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+) -> list[Checked]:
     """Every document of every file, checked, in file and document order."""
-    return [checked for path in files for checked in check_file(path, strict)]
+    return [checked for path in files for checked in check_file(path, strict, policy)]
 
 
-def check_file(path: Path, strict: bool = False) -> list[Checked]:
+def check_file(
+    path: Path, strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+) -> list[Checked]:
     """Every document of one file, or the reason the file cannot be read."""
     file = str(path)
     try:
@@ -86,10 +91,12 @@ def check_file(path: Path, strict: bool = False) -> list[Checked]:
     if isinstance(parsed, SyntaxProblem):
         problem = FileProblem(file, parsed.line, "", parsed.message)
         return [Checked(file, None, problems=(problem,))]
-    return [check_document(document, strict) for document in parsed]
+    return [check_document(document, strict, policy) for document in parsed]
 
 
-def check_document(document: Document, strict: bool = False) -> Checked:
+def check_document(
+    document: Document, strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+) -> Checked:
     """One document: skipped, invalid with located problems, or a valid release."""
     file, data = document.file, document.data
     if not is_appdeployment(data):
@@ -104,7 +111,7 @@ def check_document(document: Document, strict: bool = False) -> Checked:
     raw_spec = data.get("spec")
     if isinstance(raw_spec, Mapping):
         try:
-            spec = parse_spec(raw_spec)
+            spec = parse_spec(raw_spec, policy)
         except InvalidSpec as invalid:
             found.extend(invalid.problems)
     elif "spec" in data:

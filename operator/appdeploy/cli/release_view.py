@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from appdeploy.api.durations import format_duration
+from appdeploy.api.pod_policy import ADMIN_ALLOWS_ALL
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
@@ -24,7 +25,8 @@ from appdeploy.engine.gates import who_may_decide
 def read_release(body: Mapping[str, Any]) -> tuple[AppDeploymentSpec | None, AppDeploymentStatus]:
     """The spec (None if invalid) and status of a stored AppDeployment."""
     try:
-        spec: AppDeploymentSpec | None = parse_spec(body.get("spec") or {})
+        # The operator already judged it against the cluster's policy; show what is there.
+        spec: AppDeploymentSpec | None = parse_spec(body.get("spec") or {}, ADMIN_ALLOWS_ALL)
     except InvalidSpec:
         spec = None
     try:

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections import Counter
 
+from appdeploy.api.pod_policy import StepPodPolicy
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
 from appdeploy.cli.files import MissingPathError, yaml_files
@@ -51,6 +52,17 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="print problems only, no line per valid release"
     )
+    parser.add_argument(
+        "--allow-tolerate-all-taints",
+        action="store_true",
+        help="accept tolerate-everything tolerations, as an operator started with this flag does",
+    )
+    parser.add_argument(
+        "--allow-any-pod-labels",
+        action="store_true",
+        help="accept pod labels outside user.appdeploy.dev/, as an operator started with "
+        "this flag does",
+    )
     parser.set_defaults(handler=run_validate_command)
 
 
@@ -61,7 +73,11 @@ def run_validate_command(args: argparse.Namespace) -> int:
     except MissingPathError as error:
         print(f"appdeploy validate: error: {error}", file=sys.stderr)
         return USAGE
-    results = check_files(files, strict=args.strict)
+    policy = StepPodPolicy(
+        allow_tolerate_all_taints=args.allow_tolerate_all_taints,
+        allow_any_pod_labels=args.allow_any_pod_labels,
+    )
+    results = check_files(files, strict=args.strict, policy=policy)
     for checked in results:
         for problem in checked.problems:
             print(problem)

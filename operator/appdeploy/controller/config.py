@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
+
 
 @dataclass(frozen=True)
 class OperatorConfig:
@@ -14,6 +16,8 @@ class OperatorConfig:
     """Namespaces to watch; empty means the whole cluster."""
     trust_unverified_approvals: bool = False
     """Count approvals the admission webhook did not sign."""
+    pod_policy: StepPodPolicy = SAFE_POLICY
+    """What step pods may ask beyond the safe defaults (--allow-* flags)."""
     job_ttl: timedelta | None = timedelta(hours=24)
     """ttlSecondsAfterFinished of step Jobs; None keeps them until the release is deleted."""
     workers: int = 4

@@ -112,6 +112,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             registry,
             signing_key=lambda: state["key"],
             operator_username=lambda: str(state.get("username") or ""),
+            pod_policy=operator_config.pod_policy,
         )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)

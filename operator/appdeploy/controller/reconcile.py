@@ -44,7 +44,10 @@ class Reconciler:
         self.cache = cache
         self.config = config
         self.clock = clock
-        self.settings = Settings(trust_unverified_approvals=config.trust_unverified_approvals)
+        self.settings = Settings(
+            trust_unverified_approvals=config.trust_unverified_approvals,
+            pod_policy=config.pod_policy,
+        )
         self.phases = metrics.PhaseTracker()
 
     def reconcile(self, key: Key) -> timedelta | None:

@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
+
 
 @dataclass(frozen=True)
 class Release:
@@ -102,3 +104,5 @@ class Settings:
 
     trust_unverified_approvals: bool = False
     """Count approvals that the admission webhook did not sign (webhook disabled)."""
+    pod_policy: StepPodPolicy = SAFE_POLICY
+    """What the cluster admin allows step pods beyond the safe defaults."""

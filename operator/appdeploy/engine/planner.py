@@ -57,7 +57,7 @@ def plan(
     try:
         if problems := release_name_problems(release.name):
             raise InvalidSpec(problems)
-        spec = parse_spec(release.spec)
+        spec = parse_spec(release.spec, settings.pod_policy)
     except InvalidSpec as invalid:
         return plan_invalid(release, previous, invalid, now)
 
@@ -108,8 +108,9 @@ def check_decision(
     The admission webhook asks this before the decision is stored, so a refused
     approval never reaches the release; the planner asks the same question later.
     """
+    settings = settings or Settings()
     try:
-        spec = parse_spec(release.spec)
+        spec = parse_spec(release.spec, settings.pod_policy)
     except InvalidSpec as invalid:
         return f"the release is invalid ({invalid}); fix its spec first"
     try:
@@ -123,7 +124,7 @@ def check_decision(
         spec=spec,
         status=status,
         now=utc_seconds(now),
-        settings=settings or Settings(),
+        settings=settings,
         jobs={},
     )
     reason = refusal(state, decision)

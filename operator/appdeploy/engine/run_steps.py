@@ -8,11 +8,11 @@ creating it) is adopted, never created twice.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
 from appdeploy.api.durations import format_duration
 from appdeploy.api.naming import job_name_for
+from appdeploy.api.outputs import output_problems, parse_outputs
 from appdeploy.api.spec import Step
 from appdeploy.api.status import StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, resolve_run
@@ -26,8 +26,12 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     """Start the next attempt of a run step (or adopt its Job if it already exists)."""
     assert spec.run is not None
     attempt = status.attempts + 1
-    name = job_name_for(state.release.name, spec.name, state.run, attempt)
-    if (spec.name, attempt) not in state.jobs:
+    adopted = state.jobs.get((spec.name, attempt))
+    # An adopted Job keeps its own name: an older operator may have named it differently.
+    name = (
+        adopted.name if adopted else job_name_for(state.release.name, spec.name, state.run, attempt)
+    )
+    if adopted is None:
         try:
             resolved = resolve_run(spec.run, state.values(state.is_finally(spec.name)))
         except UnresolvedReference as error:
@@ -63,7 +67,12 @@ def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
         attempt_failed(state, spec, status, f"Job {status.job} was deleted before it finished")
         return True
     if job.state is JobState.SUCCEEDED:
-        status.outputs, note = outputs_from(job.termination_message)
+        outputs, note = parse_outputs(job.termination_message)
+        if problems := output_problems(outputs):
+            # An untrustworthy result is a failed result: nothing downstream sees any of it.
+            attempt_failed(state, spec, status, "outputs refused: " + "; ".join(problems))
+            return True
+        status.outputs = outputs
         finish(state, status, StepPhase.SUCCEEDED, note, job.finished_at)
         return True
     if job.state is JobState.FAILED:
@@ -129,17 +138,3 @@ def failure_message(job: ObservedJob, timeout: timedelta) -> str:
     if job.exit_code is not None:
         return f"exit code {job.exit_code}" + (f": {detail}" if detail else "")
     return detail or job.reason or "the Job failed"
-
-
-def outputs_from(message: str) -> tuple[dict[str, str], str]:
-    """Outputs from a termination message that is a JSON object of strings, and a note."""
-    text = message.strip()
-    if not text:
-        return {}, ""
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and all(isinstance(v, str) for v in parsed.values()):
-        return {str(key): value for key, value in parsed.items()}, ""
-    return {}, "termination message is not a JSON object of strings; no outputs recorded"

@@ -2,7 +2,8 @@
 
 Retries belong to the operator (``backoffLimit: 0``, ``restartPolicy:
 Never``) so every attempt is its own visible Job. The container runs with
-the restricted security defaults; Secrets are only referenced. The
+the restricted security defaults and no service account token unless the
+step opts in; Secrets are only referenced. The
 termination message falls back to the log tail on error, so a failing step
 explains itself even when it wrote nothing to ``/dev/termination-log``.
 """
@@ -78,6 +79,9 @@ def build_job(
         container["resources"] = run.resources.to_wire()
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
+        # No API token unless the step asks: a build needs none, and a leaked one is
+        # the service account's rights in the hands of whatever the step runs.
+        "automountServiceAccountToken": run.automount_service_account_token is True,
         "containers": [container],
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
     }
