@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from appdeploy.api.approvals import Envelope, Target
 from appdeploy.api.status import AppDeploymentStatus, StepStatus
 from appdeploy.engine import (
     CreateJob,
@@ -35,6 +36,9 @@ from appdeploy.engine import (
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+SIGNING_KEY = b"s" * 32
+"""The webhook's key in simulations: verified decisions carry real signatures."""
+UID = "uid-1"
 
 
 def load_spec(name: str) -> dict[str, Any]:
@@ -62,6 +66,10 @@ class Simulation:
     events: list[PostEvent] = field(default_factory=list)
     last: Plan | None = None
 
+    def __post_init__(self) -> None:
+        if self.settings.signing_key is None:
+            self.settings = replace(self.settings, signing_key=SIGNING_KEY)
+
     @classmethod
     def of(cls, fixture: str, **kwargs: Any) -> Simulation:
         """A simulation of a fixture file, already reconciled once."""
@@ -81,7 +89,7 @@ class Simulation:
 
     def plan_now(self) -> Plan:
         """Plan without applying."""
-        release = Release(self.name, "ns", self.generation, self.spec, self.status)
+        release = Release(self.name, "ns", self.generation, self.spec, self.status, uid=UID)
         return plan(release, self.observed(), self.now, self.settings)
 
     def reconcile(self) -> Plan:
@@ -158,18 +166,44 @@ class Simulation:
     ) -> Plan:
         """Someone writes an approve/reject annotation (the webhook signed it if verified)."""
         key = f"{kind}.appdeploy.dev/{gate}"
-        self.decisions[key] = ObservedDecision(
-            key,
+        self.decisions[key] = (
+            self.signed(kind, gate, user, groups, comment)
+            if verified and not problem
+            else (
+                ObservedDecision(
+                    key, kind, gate, user, groups, comment, at=self.now, problem=problem
+                )
+            )
+        )
+        return self.reconcile()
+
+    def signed(
+        self,
+        kind: DecisionKind,
+        gate: str,
+        user: str,
+        groups: tuple[str, ...] = (),
+        comment: str = "",
+        *,
+        run: int | None = None,
+    ) -> ObservedDecision:
+        """A decision as the webhook signs it for the current run (or ``run``)."""
+        run = run if run is not None else (self.status or {}).get("run")
+        envelope = Envelope(str(kind), gate, user, groups, comment, self.now, run).signed(
+            SIGNING_KEY, Target("ns", self.name, UID)
+        )
+        return ObservedDecision(
+            f"{kind}.appdeploy.dev/{gate}",
             kind,
             gate,
             user,
             groups,
             comment,
             at=self.now,
-            verified=verified,
-            problem=problem,
+            verified=True,
+            run=run,
+            signature=envelope.signature,
         )
-        return self.reconcile()
 
     def approve(self, gate: str, user: str, groups: tuple[str, ...] = ("qa",), **kw: Any) -> Plan:
         """An approval annotation."""
@@ -182,7 +216,14 @@ class Simulation:
     def request(self, what: str, value: str) -> Plan:
         """A retry or cancel annotation."""
         key = f"appdeploy.dev/{what}"
-        self.requests[key] = ObservedRequest(key, value)
+        self.requests[key] = ObservedRequest(
+            key,
+            value,
+            user="rm@example.com",
+            groups=("release-managers",),
+            at=self.now,
+            verified=True,
+        )
         return self.reconcile()
 
     def advance(self, delta: timedelta) -> Plan:

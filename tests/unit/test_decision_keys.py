@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 
 from appdeploy.admission.decisions import refusals, signed_values
 from appdeploy.api.approvals import Target, author_tag
-from appdeploy.k8s.annotations import authored_key, parse_decision_key, read_decision
+from appdeploy.k8s.annotations import (
+    authored_key,
+    parse_decision_key,
+    read_decision,
+    read_request,
+)
 from tests.unit.harness import Simulation
 from tests.unit.test_admission_decisions import KEY, NOW, stored
 
@@ -113,3 +118,17 @@ def test_mutated_requests_keep_the_time_they_were_signed() -> None:
     patch = signed_values(old, new, username="alice", groups=["qa"], key=KEY, now=later)
     value = patch[authored_key("approve", "qa", "alice")]
     assert value is not None and '"at":"2026-11-27T13:00:00Z"' in value
+
+
+def test_retry_and_cancel_are_signed_in_place_as_their_author() -> None:
+    sim = Simulation.of("gates")
+    old = stored(sim)
+    new = with_annotations(old, {"appdeploy.dev/retry": "failed", "appdeploy.dev/cancel": "oops"})
+    patch = signed_values(old, new, username="rm", groups=["release-managers"], key=KEY, now=NOW)
+    target = Target("ns", sim.name, "uid-1")
+    retry = read_request("appdeploy.dev/retry", patch["appdeploy.dev/retry"] or "", target, KEY)
+    cancel = read_request("appdeploy.dev/cancel", patch["appdeploy.dev/cancel"] or "", target, KEY)
+    assert (retry.value, retry.user, retry.verified) == ("failed", "rm", True)
+    assert (cancel.value, cancel.user, cancel.verified) == ("oops", "rm", True)
+    swapped = read_request("appdeploy.dev/cancel", patch["appdeploy.dev/retry"] or "", target, KEY)
+    assert swapped.problem, "a retry's signature does not make a cancel"

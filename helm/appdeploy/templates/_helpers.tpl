@@ -173,20 +173,22 @@ compares them). Arguments: root, path, failure, onlyDecisions.
     {{- . | nindent 4 }}
   {{- end }}
   {{- if .onlyDecisions }}
-  # Only requests that add, change or remove a decision annotation: everything
-  # else goes on while the operator is down (these hooks fail closed).
+  # Only requests that add, change or remove a decision annotation (or retry,
+  # cancel): everything else goes on while the operator is down (these hooks
+  # fail closed).
   matchConditions:
     - name: touches-decisions
       expression: >-
         (has(object.metadata.annotations) && object.metadata.annotations.exists(k,
         (k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') ||
-        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/')) &&
-        (oldObject == null || !has(oldObject.metadata.annotations) || !(k in
-        oldObject.metadata.annotations) || oldObject.metadata.annotations[k] !=
-        object.metadata.annotations[k]))) || (oldObject != null &&
-        has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k,
+        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/') || k ==
+        'appdeploy.dev/retry' || k == 'appdeploy.dev/cancel') && (oldObject == null ||
+        !has(oldObject.metadata.annotations) || !(k in oldObject.metadata.annotations) ||
+        oldObject.metadata.annotations[k] != object.metadata.annotations[k]))) || (oldObject !=
+        null && has(oldObject.metadata.annotations) && oldObject.metadata.annotations.exists(k,
         (k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') ||
-        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/')) &&
+        k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/') || k ==
+        'appdeploy.dev/retry' || k == 'appdeploy.dev/cancel') &&
         (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))
   {{- end }}
 {{- end -}}

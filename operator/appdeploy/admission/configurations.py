@@ -7,7 +7,8 @@ Scoping, so that a GitOps sync is never blocked by an operator that is down:
   must not block deploys.
 - sign-decisions (mutating) and check-decisions see only requests that add,
   change or remove ``approve.``/``reject.appdeploy.dev/`` annotations (or their
-  authored ``<author>.approve.appdeploy.dev/`` keys; matchConditions),
+  authored ``<author>.approve.appdeploy.dev/`` keys), ``appdeploy.dev/retry``
+  or ``appdeploy.dev/cancel`` (matchConditions: these are signed too),
   with failurePolicy Fail: a decision is never stored unsigned or unchecked;
   while the operator is down, approvals wait and everything else goes on.
 """
@@ -25,9 +26,10 @@ NAME = "appdeploy"
 
 IS_DECISION = (
     "(k.startsWith('approve.appdeploy.dev/') || k.startsWith('reject.appdeploy.dev/') || "
-    "k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/'))"
+    "k.contains('.approve.appdeploy.dev/') || k.contains('.reject.appdeploy.dev/') || "
+    "k == 'appdeploy.dev/retry' || k == 'appdeploy.dev/cancel')"
 )
-"""A decision key, as written by a person or moved to its author's own key by the webhook."""
+"""A human action's key: a decision (as written, or under its author's own key), retry, cancel."""
 
 TOUCHES_DECISIONS = (
     "(has(object.metadata.annotations) && object.metadata.annotations.exists(k, "
@@ -40,7 +42,7 @@ TOUCHES_DECISIONS = (
     + IS_DECISION
     + " && (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))"
 )
-"""Requests that add, change or remove a decision annotation (removing another's is refused)."""
+"""Requests that add, change or remove a human action (removing another's decision is refused)."""
 
 
 def _client_config(

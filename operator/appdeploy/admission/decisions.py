@@ -21,7 +21,13 @@ from typing import Any
 from appdeploy.api.approvals import Envelope, Target, author_tag, comment_of, read_envelope
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
-from appdeploy.k8s.annotations import DecisionKey, authored_key, parse_decision_key
+from appdeploy.k8s.annotations import (
+    DecisionKey,
+    authored_key,
+    parse_decision_key,
+    request_kind,
+)
+from appdeploy.k8s.labels import CANCEL_ANNOTATION, RETRY_ANNOTATION
 
 
 def changed_decisions(
@@ -63,6 +69,8 @@ def signed_values(
 ) -> dict[str, str | None]:
     """The annotation patch: each new decision under its author's key, signed (None: remove).
 
+    A retry or cancel the request writes is signed in place, so it is attributed too.
+
     A decision written under someone else's key is left as it is: the
     validating hook refuses the request.
     """
@@ -88,6 +96,21 @@ def signed_values(
         patch[destination] = envelope.signed(key, target).to_annotation()
         if annotation != destination:
             patch[annotation] = None
+    before, after = _annotations(old), _annotations(new)
+    for annotation in (RETRY_ANNOTATION, CANCEL_ANNOTATION):
+        written = after.get(annotation)
+        if written is None or written == before.get(annotation):
+            continue
+        envelope = Envelope(
+            kind=request_kind(annotation),
+            gate="",
+            user=username,
+            groups=tuple(groups),
+            comment=comment_of(written),
+            at=now,
+            run=int(run) if run is not None else None,
+        )
+        patch[annotation] = envelope.signed(key, target).to_annotation()
     return patch
 
 

@@ -86,7 +86,11 @@ class Approval(StatusModel):
     at: Timestamp
     """When the approval was made."""
     verified: bool = False
-    """True when the identity was signed by the admission webhook."""
+    """True when the signature verified at the operator's last pass (recomputed every pass)."""
+    run: int | None = None
+    """The run the webhook signed the decision for."""
+    signature: str = ""
+    """The webhook's HMAC over the decision, kept so every pass can verify it again."""
 
 
 class Rejection(StatusModel):
@@ -102,6 +106,40 @@ class Rejection(StatusModel):
     """When."""
     verified: bool = False
     """True when the identity was signed by the admission webhook."""
+    run: int | None = None
+    """The run the webhook signed the decision for."""
+    signature: str = ""
+    """The webhook's HMAC over the decision."""
+
+
+class ActionKind(StrEnum):
+    """What a person asked for: the four human actions."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETRY = "retry"
+    CANCEL = "cancel"
+
+
+class DecisionRecord(StatusModel):
+    """One accepted human action, in the release's audit trail."""
+
+    kind: ActionKind
+    """approve, reject, retry or cancel."""
+    target: str = ""
+    """The gate decided, or the step retried (``failed``: every failed step); empty for cancel."""
+    user: str
+    """Who, as the API server authenticated them (``unknown`` if the webhook did not sign it)."""
+    groups: list[str] = Field(default_factory=list)
+    """Their groups at the time."""
+    comment: str = ""
+    """What they wrote: the approval's comment, the rejection's or the cancel's reason."""
+    at: Timestamp
+    """When they asked (as signed), or when the operator saw it."""
+    run: int
+    """The run it applied to."""
+    verified: bool = False
+    """True when the admission webhook's signature verified."""
 
 
 class StepStatus(StatusModel):
@@ -162,6 +200,9 @@ class Condition(StatusModel):
     """When ``status`` last changed."""
 
 
+DECISIONS_LIMIT = 50
+
+
 class HistoryEntry(StatusModel):
     """A finished or superseded earlier run."""
 
@@ -175,6 +216,10 @@ class HistoryEntry(StatusModel):
     """When it started."""
     finished_at: Timestamp | None = None
     """When it ended."""
+    decisions: Annotated[list[DecisionRecord], Field(max_length=DECISIONS_LIMIT)] = Field(
+        default_factory=list
+    )
+    """The human actions accepted in that run, oldest first (the latest ones if more)."""
 
 
 HISTORY_LIMIT = 10
@@ -201,6 +246,11 @@ class AppDeploymentStatus(StatusModel):
     """Steps of the current run, main steps then finally steps."""
     conditions: list[Condition] = Field(default_factory=list)
     """Ready, Reconciling and Stalled."""
+    decisions: Annotated[list[DecisionRecord], Field(max_length=DECISIONS_LIMIT)] = Field(
+        default_factory=list
+    )
+    """Every human action accepted in this run, oldest first, across retries (append-only;
+    the latest 50 are kept). They move to ``history`` with the run."""
     history: Annotated[list[HistoryEntry], Field(max_length=HISTORY_LIMIT)] = Field(
         default_factory=list
     )

@@ -47,6 +47,7 @@ class Reconciler:
         self.settings = Settings(
             trust_unverified_approvals=config.trust_unverified_approvals,
             pod_policy=config.pod_policy,
+            signing_key=signing_key,
         )
         self.phases = metrics.PhaseTracker()
 
@@ -67,6 +68,7 @@ class Reconciler:
                 generation=int(release["metadata"].get("generation") or 1),
                 spec=release.get("spec") or {},
                 status=release.get("status"),
+                uid=str(release["metadata"].get("uid") or ""),
             ),
             observed,
             now,

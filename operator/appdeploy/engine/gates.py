@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from appdeploy.api.problems import did_you_mean
 from appdeploy.api.spec import GateSpec, OnTimeout, Step, StepType
-from appdeploy.api.status import Approval, Rejection, StepPhase, StepStatus
+from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp
 from appdeploy.engine.actions import EventType, RemoveAnnotation
@@ -17,6 +17,7 @@ from appdeploy.engine.inputs import DecisionKind, ObservedDecision
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
+from appdeploy.engine.verification import approval_verifies, record
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 
@@ -103,6 +104,16 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
     assert spec.gate is not None
     status = state.step(decision.gate)
     at = decision.at or state.now
+    record(
+        state,
+        ActionKind(str(decision.kind)),
+        target=decision.gate,
+        user=decision.user,
+        groups=decision.groups,
+        comment=decision.comment,
+        at=at,
+        verified=decision.verified,
+    )
     if decision.kind is DecisionKind.REJECT:
         status.rejection = Rejection(
             user=decision.user,
@@ -110,19 +121,23 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
             reason=decision.comment,
             at=at,
             verified=decision.verified,
+            run=decision.run,
+            signature=decision.signature,
         )
         finish(state, status, StepPhase.FAILED, f"rejected by {decision.user}: {decision.comment}")
         state.warn(Reason.REJECTION_ACCEPTED, f"{decision.gate} rejected by {decision.user}")
         return
-    status.approvals.append(
-        Approval(
-            user=decision.user,
-            groups=list(decision.groups),
-            comment=decision.comment,
-            at=at,
-            verified=decision.verified,
-        )
+    approval = Approval(
+        user=decision.user,
+        groups=list(decision.groups),
+        comment=decision.comment,
+        at=at,
+        run=decision.run,
+        signature=decision.signature,
     )
+    # Counted only while its signature verifies: recomputed on every pass.
+    approval.verified = approval_verifies(state, decision.gate, approval)
+    status.approvals.append(approval)
     count = len(counted_approvers(state, status))
     state.post(
         EventType.NORMAL,

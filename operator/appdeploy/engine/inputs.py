@@ -26,6 +26,8 @@ class Release:
     generation: int
     spec: Mapping[str, Any]
     status: Mapping[str, Any] | None = None
+    uid: str = ""
+    """The object's uid: signed decisions are bound to it."""
 
 
 class JobState(StrEnum):
@@ -78,14 +80,25 @@ class ObservedDecision:
     """Why the operator could not accept the annotation (e.g. a forged signature)."""
     run: int | None = None
     """The run the webhook signed the decision for; None when unsigned."""
+    signature: str = ""
+    """The webhook's signature, kept in status so every pass verifies it again."""
 
 
 @dataclass(frozen=True)
 class ObservedRequest:
-    """An ``appdeploy.dev/retry`` or ``appdeploy.dev/cancel`` annotation and its value."""
+    """An ``appdeploy.dev/retry`` or ``appdeploy.dev/cancel`` annotation and who wrote it."""
 
     annotation: str
     value: str
+    """The step to retry (or ``failed``), or the reason to cancel."""
+    user: str | None = None
+    """Who asked, when the webhook signed it."""
+    groups: tuple[str, ...] = ()
+    at: datetime | None = None
+    verified: bool = False
+    """The admission webhook's signature checked out."""
+    problem: str = ""
+    """Why the operator could not accept the annotation (e.g. a forged signature)."""
 
 
 @dataclass(frozen=True)
@@ -104,5 +117,7 @@ class Settings:
 
     trust_unverified_approvals: bool = False
     """Count approvals that the admission webhook did not sign (webhook disabled)."""
+    signing_key: bytes | None = None
+    """The webhook's HMAC key: recorded decisions are verified again on every pass."""
     pod_policy: StepPodPolicy = SAFE_POLICY
     """What the cluster admin allows step pods beyond the safe defaults."""

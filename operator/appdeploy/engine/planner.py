@@ -36,6 +36,7 @@ from appdeploy.engine.summary import (
     run_message,
     transition_events,
 )
+from appdeploy.engine.verification import reverify_gates
 
 INVALID_MESSAGE_LIMIT = 5
 UNREADABLE = str(Reason.UNREADABLE_STATUS)
@@ -76,6 +77,7 @@ def plan(
     else:
         before = {s.name: (s.phase, s.attempts) for s in previous.steps}
         before_phase = derive_phase(previous.steps)
+        reverify_gates(state)
 
     advance(state)
     if observed.cancel is not None:

@@ -15,6 +15,7 @@ class Reason(StrEnum):
     RUN_CANCELLED = "RunCancelled"
     INVALID_SPEC = "InvalidSpec"
     UNREADABLE_STATUS = "UnreadableStatus"
+    DECISIONS_UNVERIFIED = "DecisionsUnverified"
     STEP_STARTED = "StepStarted"
     STEP_SUCCEEDED = "StepSucceeded"
     STEP_FAILED = "StepFailed"

@@ -12,20 +12,50 @@ from __future__ import annotations
 
 from appdeploy.api.graph import descendants
 from appdeploy.api.problems import did_you_mean
-from appdeploy.api.status import StepPhase, StepStatus
+from appdeploy.api.status import ActionKind, StepPhase, StepStatus
 from appdeploy.engine.actions import EventType, RemoveAnnotation
 from appdeploy.engine.inputs import ObservedRequest
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import derive_phase
+from appdeploy.engine.verification import record
 
 RETRY_FAILED = "failed"
+
+
+def unverified(state: RunState, request: ObservedRequest, reason: Reason, what: str) -> bool:
+    """Refuse (with a Warning) a request whose author is unknown or whose signature is wrong."""
+    problem = request.problem
+    if not problem and not request.verified and not state.settings.trust_unverified_approvals:
+        problem = (
+            "the identity is not verified (the admission webhook did not sign it); "
+            "enable the webhook, or run the operator with --trust-unverified-approvals"
+        )
+    if problem:
+        state.warn(reason, f"{what} by {request.user or 'someone'} refused: {problem}")
+    return bool(problem)
+
+
+def _record(state: RunState, kind: ActionKind, target: str, request: ObservedRequest) -> None:
+    comment = request.value.strip() if kind is ActionKind.CANCEL else ""
+    record(
+        state,
+        kind,
+        target=target,
+        user=request.user,
+        groups=request.groups,
+        comment=comment,
+        at=request.at,
+        verified=request.verified,
+    )
 
 
 def handle_cancel(state: RunState, request: ObservedRequest) -> None:
     """Cancel the active run, or refuse when it has already ended."""
     state.actions.append(RemoveAnnotation(request.annotation))
+    if unverified(state, request, Reason.CANCEL_REFUSED, "cancel"):
+        return
     phase = derive_phase(state.status.steps)
     if phase.is_terminal:
         state.warn(Reason.CANCEL_REFUSED, f"cancel refused: run {state.run} already {phase}")
@@ -36,12 +66,18 @@ def handle_cancel(state: RunState, request: ObservedRequest) -> None:
         targets = [s for s in state.finally_steps() if not s.phase.is_done]
     for status in targets:
         finish(state, status, StepPhase.CANCELLED, f"cancelled: {reason}")
-    state.post(EventType.NORMAL, Reason.CANCEL_ACCEPTED, f"run {state.run} cancelled: {reason}")
+    _record(state, ActionKind.CANCEL, "", request)
+    who = f" by {request.user}" if request.user else ""
+    state.post(
+        EventType.NORMAL, Reason.CANCEL_ACCEPTED, f"run {state.run} cancelled{who}: {reason}"
+    )
 
 
 def handle_retry(state: RunState, request: ObservedRequest) -> None:
     """Re-open an ended run from a step (or from every failed step), or refuse."""
     state.actions.append(RemoveAnnotation(request.annotation))
+    if unverified(state, request, Reason.RETRY_REFUSED, "retry"):
+        return
     phase = derive_phase(state.status.steps)
     if not phase.is_terminal:
         state.warn(
@@ -70,10 +106,12 @@ def handle_retry(state: RunState, request: ObservedRequest) -> None:
         if status.name in reset:
             _reset(status)
     state.status.finished_at = None
+    _record(state, ActionKind.RETRY, target, request)
+    who = f" (asked by {request.user})" if request.user else ""
     state.post(
         EventType.NORMAL,
         Reason.RETRY_ACCEPTED,
-        f"retrying {', '.join(chosen)} ({len(reset)} steps will run again)",
+        f"retrying {', '.join(chosen)} ({len(reset)} steps will run again){who}",
     )
 
 

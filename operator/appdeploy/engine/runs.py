@@ -38,6 +38,7 @@ def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
                 phase=phase,
                 started_at=previous.started_at,
                 finished_at=previous.finished_at or state.now,
+                decisions=previous.decisions,
             ),
         )
         if phase == SUPERSEDED:

@@ -106,6 +106,7 @@ def read_decision(
         at=envelope.at,
         verified=verified,
         run=envelope.run if verified else None,
+        signature=envelope.signature if verified else "",
     )
 
 
@@ -124,6 +125,37 @@ def read_requests(
     cancel = annotations.get(CANCEL_ANNOTATION)
     return (
         decisions,
-        ObservedRequest(RETRY_ANNOTATION, retry) if retry is not None else None,
-        ObservedRequest(CANCEL_ANNOTATION, cancel) if cancel is not None else None,
+        read_request(RETRY_ANNOTATION, retry, target, signing_key) if retry is not None else None,
+        read_request(CANCEL_ANNOTATION, cancel, target, signing_key)
+        if cancel is not None
+        else None,
+    )
+
+
+def request_kind(key: str) -> str:
+    """``retry`` or ``cancel``: the kind the webhook signs a request annotation as."""
+    return key.rsplit("/", 1)[-1]
+
+
+def read_request(
+    key: str, value: str, target: Target | None = None, signing_key: bytes | None = None
+) -> ObservedRequest:
+    """A retry or cancel: plain text (author unknown), or the webhook's signed envelope."""
+    try:
+        envelope = read_envelope(request_kind(key), "", value)
+    except (TypeError, ValueError) as error:
+        return ObservedRequest(key, "", problem=f"unreadable envelope: {error}")
+    if envelope is None:
+        return ObservedRequest(key, value.strip())
+    if not envelope.signature:
+        return ObservedRequest(key, envelope.comment, user=envelope.user, groups=envelope.groups)
+    if signing_key is None or target is None or not envelope.verify(signing_key, target):
+        return ObservedRequest(key, envelope.comment, user=envelope.user, problem=FORGED)
+    return ObservedRequest(
+        key,
+        envelope.comment,
+        user=envelope.user,
+        groups=envelope.groups,
+        at=envelope.at,
+        verified=True,
     )
