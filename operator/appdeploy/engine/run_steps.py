@@ -9,17 +9,42 @@ creating it) is adopted, never created twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from appdeploy.api.durations import format_duration
 from appdeploy.api.naming import job_name_for
 from appdeploy.api.spec import Step
-from appdeploy.api.status import StepPhase, StepStatus
+from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, resolve_run
 from appdeploy.api.timestamps import format_timestamp
 from appdeploy.engine.actions import CreateJob, DeleteJob
-from appdeploy.engine.inputs import JobState, ObservedJob
+from appdeploy.engine.inputs import JobState, ObservedJob, Release
 from appdeploy.engine.state import RunState
+
+
+def trusted_jobs(
+    release: Release, observed: Iterable[ObservedJob], status: AppDeploymentStatus
+) -> dict[tuple[str, int], ObservedJob]:
+    """The current run's Jobs by (step, attempt), only those that can be the operator's own.
+
+    Labels and owner references can be copied by anyone who may create Jobs:
+    a Job counts only under its attempt's deterministic name, and, once status
+    recorded the uid of the Job the operator created, only with that uid.
+    """
+    current = status.run == release.generation  # uids of an earlier run say nothing here
+    recorded = {(s.name, s.attempts): s.job_uid for s in status.steps if s.job_uid and current}
+    jobs: dict[tuple[str, int], ObservedJob] = {}
+    for job in observed:
+        if job.run != release.generation:
+            continue
+        if job.name != job_name_for(release.name, job.step, job.run, job.attempt):
+            continue
+        uid = recorded.get((job.step, job.attempt))
+        if uid is not None and job.uid != uid:
+            continue
+        jobs[(job.step, job.attempt)] = job
+    return jobs
 
 
 def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
@@ -27,7 +52,8 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     assert spec.run is not None
     attempt = status.attempts + 1
     name = job_name_for(state.release.name, spec.name, state.run, attempt)
-    if (spec.name, attempt) not in state.jobs:
+    adopted = state.jobs.get((spec.name, attempt))
+    if adopted is None:
         try:
             resolved = resolve_run(spec.run, state.values(state.is_finally(spec.name)))
         except UnresolvedReference as error:
@@ -48,6 +74,8 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     state.started.add((spec.name, attempt))
     status.attempts = attempt
     status.job = name
+    # A created Job's uid is recorded by apply_plan once the API server assigned it.
+    status.job_uid = (adopted.uid or None) if adopted is not None else None
     status.phase = StepPhase.RUNNING
     status.started_at = status.started_at or state.now
     status.next_attempt_at = None
@@ -62,6 +90,8 @@ def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
             return False
         attempt_failed(state, spec, status, f"Job {status.job} was deleted before it finished")
         return True
+    if status.job_uid is None and job.uid:
+        status.job_uid = job.uid  # recorded by an operator that did not record uids yet
     if job.state is JobState.SUCCEEDED:
         status.outputs, note = outputs_from(job.termination_message)
         finish(state, status, StepPhase.SUCCEEDED, note, job.finished_at)
