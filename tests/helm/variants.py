@@ -43,5 +43,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "metrics": {"enabled": False},
         "operator": {"trustUnverifiedApprovals": True, "logFormat": "json", "jobTTL": "never"},
         "userRoles": {"create": False, "restrictPatchToDecisions": False},
+        "stepObjects": {"protect": False},
     },
 }
