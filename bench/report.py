@@ -137,8 +137,9 @@ def _event_cost_rows(results: Results) -> list[list[str]]:
     share = cost.per_event * events / results.cpu.operator if results.cpu.operator else 0.0
     return [
         [
-            "operator CPU per watch event that enqueues nothing "
-            f"(calibration: {cost.events} events of {cost.pods} plain pods)",
+            "operator CPU per event of pods that are not its own "
+            f"(calibration: {cost.events} events of {cost.pods} unlabelled pods, "
+            "filtered by the API server)",
             f"{cost.per_event * 1000:.2f} ms",
         ],
         [

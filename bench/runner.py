@@ -191,7 +191,7 @@ def _before_the_releases(
     floor.measure_idle(options.floor_idle_samples)
     if not options.calibration_pods:
         return None
-    log.info("calibration: %d pods that belong to no release", options.calibration_pods)
+    log.info("calibration: %d pods that are not the operator's", options.calibration_pods)
     return calibrate.measure(api, NAMESPACE, session, pod_events, options.calibration_pods)
 
 
@@ -216,7 +216,7 @@ def _sampler(
 def _start_streams(
     api: Any, timeline: Timeline, pod_events: calibrate.PodEvents, cleanup: contextlib.ExitStack
 ) -> dict[str, Stream]:
-    """Watches with the operator's own selectors (pods: counted, for the calibration)."""
+    """Watches with the operator's own selectors, and one of the calibration pods."""
     batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
     custom = client.CustomObjectsApi(api)
     streams = {
@@ -229,7 +229,7 @@ def _start_streams(
         "pods": Stream(
             "pods",
             partial(core.list_namespaced_pod, NAMESPACE, label_selector=MANAGED_SELECTOR),
-            pod_events.on_event,
+            lambda kind, pod, at: None,  # counted only
             timeline.fail,
         ),
         "appdeployments": Stream(
@@ -239,7 +239,14 @@ def _start_streams(
             timeline.fail,
         ),
     }
-    for stream in streams.values():
+    # The calibration pods are not the operator's: a stream of their own, not counted above.
+    calibration = Stream(
+        "calibration",
+        partial(core.list_namespaced_pod, NAMESPACE, label_selector=calibrate.LABEL),
+        pod_events.on_event,
+        timeline.fail,
+    )
+    for stream in [*streams.values(), calibration]:
         stream.start()
         cleanup.callback(stream.stop)
     return streams

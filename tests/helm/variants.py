@@ -44,5 +44,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "operator": {"trustUnverifiedApprovals": True, "logFormat": "json", "jobTTL": "never"},
         "stepPods": {"allowTolerateAllTaints": True, "allowAnyPodLabels": True},
         "userRoles": {"create": False, "restrictPatchToDecisions": False},
+        "stepObjects": {"protect": False},
     },
 }

@@ -105,8 +105,11 @@ class Simulation:
                     action.run,
                     action.attempt,
                     JobState.ACTIVE,
+                    uid=f"uid-{action.name}",
                     created_at=self.now,
                 )
+                # As apply_plan does: the uid the API server assigned goes into status.
+                result.status.step(action.step).job_uid = f"uid-{action.name}"
             elif isinstance(action, DeleteJob):
                 self.deleted.append(action.name)
                 self.jobs.pop(action.name, None)

@@ -35,6 +35,22 @@ def job_name_for(deployment: str, step: str, run: int, attempt: int) -> str:
     return f"{prefix}{suffix}"
 
 
+def legacy_job_name_for(deployment: str, step: str, run: int, attempt: int) -> str:
+    """The name operators before the tuple hash gave an attempt's Job (ambiguous, see above).
+
+    Only so that an upgraded operator recognises the Jobs of runs already under
+    way; new Jobs always get ``job_name_for``.
+    """
+    suffix = f"-r{run}-a{attempt}"
+    full = f"{deployment}-{step}{suffix}"
+    if len(full) <= MAX_NAME:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:_HASH_LENGTH]
+    room = MAX_NAME - len(suffix) - len(digest) - 1
+    prefix = f"{deployment}-{step}"[:room].rstrip("-")
+    return f"{prefix}-{digest}{suffix}"
+
+
 def run_id_for(deployment: str, run: int) -> str:
     """The value of ``$(run.id)``: the deployment name and the run (generation)."""
     return f"{deployment}-r{run}"

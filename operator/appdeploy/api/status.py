@@ -157,6 +157,8 @@ class StepStatus(StatusModel):
     """Attempts made before the last manual retry; automatic retries count from here."""
     job: str | None = None
     """Name of the Job of the latest attempt."""
+    job_uid: str | None = Field(default=None, alias="jobUID")
+    """metadata.uid of that Job as created; another Job by that name is not this step's."""
     started_at: Timestamp | None = None
     """When the step started."""
     finished_at: Timestamp | None = None

@@ -12,7 +12,7 @@ import threading
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from appdeploy.controller.cache import Key
+from appdeploy.controller.cache import Key, ReleaseCache
 
 RECONCILES = Counter("appdeploy_reconciles_total", "Reconciles of releases, by result", ["result"])
 RECONCILE_SECONDS = Histogram(
@@ -30,6 +30,13 @@ EVENTS = Counter(
 )
 RELEASES = Gauge("appdeploy_releases", "Releases known to this operator, by phase", ["phase"])
 QUEUE_DEPTH = Gauge("appdeploy_queue_depth", "Releases waiting for a worker")
+WATCH_EVENTS = Counter(
+    "appdeploy_watch_events_total",
+    "Watch events received, by resource and whether the object is managed by appdeploy "
+    "(managed=false stays 0 for jobs and pods: the API server filters them)",
+    ["resource", "managed"],
+)
+CACHE_OBJECTS = Gauge("appdeploy_cache_objects", "Jobs and pods held in the watch cache", ["kind"])
 
 
 class PhaseTracker:
@@ -48,6 +55,13 @@ class PhaseTracker:
             if phase is not None:
                 self._phases[key] = phase
                 RELEASES.labels(phase).inc()
+
+
+def watch_cache(cache: ReleaseCache) -> None:
+    """Let ``appdeploy_cache_objects`` read the cache's sizes at each scrape."""
+    CACHE_OBJECTS.labels("jobs").set_function(lambda: cache.sizes()["jobs"])
+    CACHE_OBJECTS.labels("pods").set_function(lambda: cache.sizes()["pods"])
+    CACHE_OBJECTS.labels("keys").set_function(lambda: cache.sizes()["keys"])
 
 
 def count_request(verb: str, resource: str) -> None:

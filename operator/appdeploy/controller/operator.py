@@ -20,10 +20,12 @@ from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
+from appdeploy.controller.resync import Resync
+from appdeploy.controller.watches import register_child_watches
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
-from appdeploy.k8s.labels import GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
+from appdeploy.k8s.labels import GROUP, MANAGED_SELECTOR, PLURAL, VERSION
 from appdeploy.k8s.signing_key import load_or_create_key
 
 log = logging.getLogger("appdeploy")
@@ -43,6 +45,11 @@ def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorCon
     settings.posting.enabled = False  # our Events are the planner's, not kopf's logs
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    # Filter on the server: kopf's ``labels=`` only filters after every event
+    # of every Job and pod in the watched namespaces was sent, parsed and
+    # deep-copied (about 1 ms of CPU each).
+    settings.watching.label_selectors["batch", "v1", "jobs"] = MANAGED_SELECTOR
+    settings.watching.label_selectors["", "v1", "pods"] = MANAGED_SELECTOR
     if namespaces_are_exact(operator_config.namespaces):
         # Exact names need no namespace discovery; without this kopf retries a
         # cluster-wide namespace list that namespaced RBAC (rightly) refuses.
@@ -91,8 +98,11 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
         if operator_config.metrics_address:
             metrics.serve(operator_config.metrics_address)
         metrics.QUEUE_DEPTH.set_function(lambda: len(queue))  # read at each scrape
+        metrics.watch_cache(cache)
         workers = Workers(queue, reconciler, operator_config.workers)
-        state.update(queue=queue, workers=workers)
+        resync = Resync(cache, cluster)
+        state.update(queue=queue, workers=workers, resync=resync)
+        resync.start()
         workers.start()
         log.info(
             "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
@@ -104,6 +114,8 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     async def stop(**_: Any) -> None:
         if "workers" in state:
             await state["workers"].stop()
+        if "resync" in state:
+            await asyncio.to_thread(state["resync"].stop)
 
     if operator_config.webhook_address:
         if not operator_config.approval_key_secret:
@@ -122,18 +134,11 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             return
         enqueue(namespace, name)
 
-    @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY: MANAGER}, registry=registry)
-    def on_job(event: kopf.RawEvent, **_: Any) -> None:
-        key = cache.put_job(event["object"], deleted=event.get("type") == "DELETED")
-        if key is not None:
-            enqueue(*key)
+    def relisted() -> None:
+        if "resync" in state:
+            state["resync"].request()
 
-    @kopf.on.event("", "v1", "pods", labels={MANAGED_BY: MANAGER}, registry=registry)
-    def on_pod(event: kopf.RawEvent, **_: Any) -> None:
-        key = cache.put_pod(event["object"], deleted=event.get("type") == "DELETED")
-        if key is not None:
-            enqueue(*key)
-
+    register_child_watches(registry, cache, enqueue, relisted)
     return registry
 
 

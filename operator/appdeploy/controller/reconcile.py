@@ -21,7 +21,7 @@ from appdeploy.engine import Observed, ObservedJob, PostEvent, Release, Settings
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import apply_plan
 from appdeploy.k8s.cluster import Cluster
-from appdeploy.k8s.observe import newest_pod, observed_job
+from appdeploy.k8s.observe import controlled_pods, newest_pod, observed_job
 
 log = logging.getLogger("appdeploy.reconcile")
 
@@ -100,9 +100,10 @@ class Reconciler:
         for job in jobs.values():
             if not _owned_by(job, uid):
                 continue
-            pods = self.cache.pods(namespace, job["metadata"]["name"])
+            job_uid = str(job["metadata"].get("uid") or "")
+            pods = controlled_pods(job, self.cache.pods(namespace, job_uid))
             if not pods and _finished(job):
-                pods = self.cluster.pods_of_job(namespace, job["metadata"]["name"])
+                pods = controlled_pods(job, self.cluster.pods_of_job(namespace, job_uid))
             seen = observed_job(job, newest_pod(pods))
             if seen is not None:
                 observed.append(seen)

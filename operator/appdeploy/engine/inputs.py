@@ -47,6 +47,8 @@ class ObservedJob:
     run: int
     attempt: int
     state: JobState
+    uid: str = ""
+    """The Job's metadata.uid: status records the one the operator created."""
     created_at: datetime | None = None
     finished_at: datetime | None = None
     reason: str = ""

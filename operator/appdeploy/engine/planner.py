@@ -26,6 +26,7 @@ from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Setting
 from appdeploy.engine.progress import advance
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.requests import handle_cancel, handle_retry
+from appdeploy.engine.run_steps import trusted_jobs
 from appdeploy.engine.runs import delete_orphans, start_run
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import (
@@ -68,7 +69,7 @@ def plan(
         status=previous.model_copy(deep=True),
         now=now,
         settings=settings,
-        jobs={(j.step, j.attempt): j for j in observed.jobs if j.run == release.generation},
+        jobs=trusted_jobs(release, observed.jobs, previous),
     )
     if previous.run != release.generation or not _matches(state):
         start_run(state, previous)

@@ -8,18 +8,48 @@ creating it) is adopted, never created twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from appdeploy.api.durations import format_duration
-from appdeploy.api.naming import job_name_for
+from appdeploy.api.naming import job_name_for, legacy_job_name_for
 from appdeploy.api.outputs import output_problems, parse_outputs
 from appdeploy.api.spec import Step
-from appdeploy.api.status import StepPhase, StepStatus
+from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, resolve_run
 from appdeploy.api.timestamps import format_timestamp
 from appdeploy.engine.actions import CreateJob, DeleteJob
-from appdeploy.engine.inputs import JobState, ObservedJob
+from appdeploy.engine.inputs import JobState, ObservedJob, Release
 from appdeploy.engine.state import RunState
+
+
+def trusted_jobs(
+    release: Release, observed: Iterable[ObservedJob], status: AppDeploymentStatus
+) -> dict[tuple[str, int], ObservedJob]:
+    """The current run's Jobs by (step, attempt), only those that can be the operator's own.
+
+    Labels and owner references can be copied by anyone who may create Jobs:
+    a Job counts only under its attempt's deterministic name (or the name an
+    operator before the naming change gave it), and, once status
+    recorded the uid of the Job the operator created, only with that uid.
+    """
+    current = status.run == release.generation  # uids of an earlier run say nothing here
+    recorded = {(s.name, s.attempts): s.job_uid for s in status.steps if s.job_uid and current}
+    jobs: dict[tuple[str, int], ObservedJob] = {}
+    for job in observed:
+        if job.run != release.generation:
+            continue
+        names = (
+            job_name_for(release.name, job.step, job.run, job.attempt),
+            legacy_job_name_for(release.name, job.step, job.run, job.attempt),  # pre-upgrade Jobs
+        )
+        if job.name not in names:
+            continue
+        uid = recorded.get((job.step, job.attempt))
+        if uid is not None and job.uid != uid:
+            continue
+        jobs[(job.step, job.attempt)] = job
+    return jobs
 
 
 def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
@@ -52,6 +82,8 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     state.started.add((spec.name, attempt))
     status.attempts = attempt
     status.job = name
+    # A created Job's uid is recorded by apply_plan once the API server assigned it.
+    status.job_uid = (adopted.uid or None) if adopted is not None else None
     status.phase = StepPhase.RUNNING
     status.started_at = status.started_at or state.now
     status.next_attempt_at = None
@@ -66,6 +98,8 @@ def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
             return False
         attempt_failed(state, spec, status, f"Job {status.job} was deleted before it finished")
         return True
+    if status.job_uid is None and job.uid:
+        status.job_uid = job.uid  # recorded by an operator that did not record uids yet
     if job.state is JobState.SUCCEEDED:
         outputs, note = parse_outputs(job.termination_message)
         if problems := output_problems(outputs):

@@ -48,6 +48,7 @@ def apply_plan(
     metadata = release["metadata"]
     namespace, name, uid = metadata["namespace"], metadata["name"], metadata["uid"]
     created = 0
+    planned = plan.status.model_copy(deep=True)
     for action in plan.of_type(CreateJob):
         manifest = build_job(action, name, uid, job_ttl_seconds)
         job, fresh = cluster.create_job(namespace, manifest)
@@ -57,12 +58,16 @@ def apply_plan(
                 f"{name} (uid {uid}); delete or rename it"
             )
         created += fresh
+        # Only the API server knows the uid; from now on no other Job counts for this attempt.
+        step = planned.step(action.step)
+        if step.job == action.name:
+            step.job_uid = job["metadata"]["uid"]
     if created:
         failpoint("after-job-create")
     for delete in plan.of_type(DeleteJob):
         cluster.delete_job(namespace, delete.name)
 
-    status = plan.wire_status()
+    status = plan.wire_status() if plan.stored_status is not None else planned.to_wire()
     written = False
     if status != release.get("status"):
         failpoint("before-status-write")

@@ -2,11 +2,12 @@
 
 Every call the operator makes goes through here, so the set of verbs (and
 the RBAC they need) is visible in one file: AppDeployments get / update
-status / patch; Jobs get / create / delete; pods list; Events create.
+status / patch; Jobs get / list / create / delete; pods list; Events create.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -14,7 +15,7 @@ from typing import Any, cast
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from appdeploy.k8s.labels import API_VERSION, GROUP, KIND, PLURAL, VERSION
+from appdeploy.k8s.labels import API_VERSION, CONTROLLER_UID, GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, NOT_FOUND, ALREADY_EXISTS, UNPROCESSABLE = 409, 404, 409, 422
 COMPONENT = "appdeploy-operator"
@@ -130,13 +131,24 @@ class Cluster:
             if error.status != NOT_FOUND:
                 raise
 
-    def pods_of_job(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
-        """The pods the Job controller made for a Job."""
+    def pods_of_job(self, namespace: str, job_uid: str) -> list[dict[str, Any]]:
+        """The pods labelled with a Job's controller uid (ownership is checked by the caller)."""
         self.on_request("list", "pods")
         pods = self.core.list_namespaced_pod(
-            namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}"
+            namespace, label_selector=f"{CONTROLLER_UID}={job_uid}"
         )
         return [self._plain(pod) for pod in pods.items]
+
+    def live_uids(self, resource: str, namespace: str, label_selector: str) -> set[str]:
+        """Uids of the ``jobs`` or ``pods`` matching a selector, from a fresh LIST."""
+        self.on_request("list", resource)
+        list_objects: Callable[..., Any] = (
+            self.batch.list_namespaced_job if resource == "jobs" else self.core.list_namespaced_pod
+        )
+        # Raw JSON: only uids are read, and building client models for every item is slow.
+        response = list_objects(namespace, label_selector=label_selector, _preload_content=False)
+        items = json.loads(response.data).get("items") or []
+        return {str(item["metadata"]["uid"]) for item in items}
 
     # --- Events -------------------------------------------------------------------
     def post_event(

@@ -21,4 +21,6 @@ RETRY_ANNOTATION = "appdeploy.dev/retry"
 CANCEL_ANNOTATION = "appdeploy.dev/cancel"
 
 STEP_CONTAINER = "step"
+# Set by the Job controller on the pods it creates; a Job's selector is its controller-uid.
+CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 MANAGED_SELECTOR = f"{MANAGED_BY}={MANAGER}"

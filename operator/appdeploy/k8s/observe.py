@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from appdeploy.engine import JobState, ObservedJob
-from appdeploy.k8s.labels import ATTEMPT, RUN, STEP, STEP_CONTAINER
+from appdeploy.k8s.labels import ATTEMPT, CONTROLLER_UID, RUN, STEP, STEP_CONTAINER
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -35,6 +35,27 @@ def _terminated(pod: Mapping[str, Any]) -> Mapping[str, Any]:
         if status.get("name") == STEP_CONTAINER:
             return cast(Mapping[str, Any], (status.get("state") or {}).get("terminated") or {})
     return {}
+
+
+def controlled_pods(
+    job: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The pods that ``job`` controls: its controller-uid label and a controller ownerRef to it.
+
+    Labels alone can be copied by anyone who may create pods; the ownerRef is
+    the Job controller's (admission refuses forged ones, docs/security.md).
+    """
+    uid = job["metadata"].get("uid")
+    return [
+        pod
+        for pod in pods
+        if uid
+        and (pod["metadata"].get("labels") or {}).get(CONTROLLER_UID) == uid
+        and any(
+            owner.get("controller") and owner.get("uid") == uid
+            for owner in pod["metadata"].get("ownerReferences") or []
+        )
+    ]
 
 
 def newest_pod(pods: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -71,6 +92,7 @@ def observed_job(job: Mapping[str, Any], pod: Mapping[str, Any] | None) -> Obser
         run=run,
         attempt=attempt,
         state=state,
+        uid=str(metadata.get("uid") or ""),
         created_at=parse_time(metadata.get("creationTimestamp")),
         finished_at=parse_time(completion or (finished or {}).get("lastTransitionTime")),
         reason=reason,
