@@ -14,6 +14,7 @@ from appdeploy.api.crd import build_crd
 from tests.cluster.crd import install_crd
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
+from tests.integration.job_creations import JobCreations
 from tests.integration.releases import Releases, grant_approvers
 
 _HERE = Path(__file__).resolve().parent
@@ -66,6 +67,14 @@ def unwatched_namespace(api_client: Any, crd: None) -> Iterator[str]:
     grant_approvers(api_client, name)
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture
+def job_creations(api_client: Any, unwatched_namespace: str) -> Iterator[JobCreations]:
+    """Job creations in ``unwatched_namespace``, counted from before the test's first step."""
+    watched = JobCreations(api_client, unwatched_namespace)
+    yield watched
+    watched.stop()
 
 
 @pytest.fixture

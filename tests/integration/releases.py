@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
@@ -281,6 +282,21 @@ class Releases:
     def job_names(self, name: str) -> list[str]:
         """Names of the release's Jobs."""
         return [job["metadata"]["name"] for job in self.jobs(name)]
+
+    def job_created_at(self, job: str) -> datetime:
+        """When the API server created a Job (whole seconds, as it stores them)."""
+        created: datetime = self.batch.read_namespaced_job(
+            job, self.namespace
+        ).metadata.creation_timestamp
+        return created
+
+    def pod_finished_at(self, job: str) -> datetime:
+        """When the container of a Job's only pod terminated (whole seconds)."""
+        [pod] = self.core.list_namespaced_pod(
+            self.namespace, label_selector=f"batch.kubernetes.io/job-name={job}"
+        ).items
+        finished: datetime = pod.status.container_statuses[0].state.terminated.finished_at
+        return finished
 
     def events(self, name: str) -> list[tuple[str, str, str]]:
         """(type, reason, message) of the Events about the release, oldest first."""

@@ -4,6 +4,8 @@ with exactly one Job per (run, step, attempt) and no approval lost or counted tw
 Each story runs its own operator on its own namespace (not one the shared
 operator watches), armed with a failpoint (``APPDEPLOY_FAILPOINTS``) that
 makes the process kill itself at that exact point of applying a plan.
+"Exactly one Job" counts creations (distinct Job uids on a watch started before
+the story), since a Job deleted and created again keeps its deterministic name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from appdeploy.api.naming import job_name_for
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
+from tests.integration.job_creations import JobCreations
 from tests.integration.releases import (
     Releases,
     gate_step,
@@ -88,15 +91,6 @@ def story(api_client: Any, crash_namespace: str, kubectl: Callable[..., list[str
     return Releases(api_client, crash_namespace, kubectl)
 
 
-def one_job_per_attempt(releases: Releases, name: str) -> Counter[tuple[str, str, str]]:
-    attempts = Counter(
-        (labels["appdeploy.dev/run"], labels["appdeploy.dev/step"], labels["appdeploy.dev/attempt"])
-        for labels in (job["metadata"]["labels"] for job in releases.jobs(name))
-    )
-    assert all(count == 1 for count in attempts.values()), attempts
-    return attempts
-
-
 def alice_annotates(story: Releases) -> None:
     """Alice writes her approval; the test, not the helper, waits for what happens next."""
     result = story.annotate(
@@ -109,7 +103,9 @@ def alice_annotates(story: Releases) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_crash_right_after_creating_a_job(operators: CrashableOperator, story: Releases) -> None:
+def test_a_crash_right_after_creating_a_job(
+    operators: CrashableOperator, story: Releases, job_creations: JobCreations
+) -> None:
     operators.start(failpoints="after-job-create")
     story.apply("shop", release_spec(run_step("build", seconds=1), run_step("ship", ["build"])))
     operators.wait_until_crashed()
@@ -119,13 +115,11 @@ def test_a_crash_right_after_creating_a_job(operators: CrashableOperator, story:
     operators.start()
     done = story.wait_for("shop", phase="Succeeded")
     assert done.step("build").attempts == 1
-    assert one_job_per_attempt(story, "shop") == Counter(
-        {("1", "build", "1"): 1, ("1", "ship", "1"): 1}
-    )
+    assert job_creations.counts("shop") == Counter({("1", "build", "1"): 1, ("1", "ship", "1"): 1})
 
 
 def test_a_crash_between_an_approval_and_its_status_write(
-    operators: CrashableOperator, story: Releases
+    operators: CrashableOperator, story: Releases, job_creations: JobCreations
 ) -> None:
     operators.start()
     story.apply("shop", release_spec(gate_step("qa", required=2), run_step("ship", ["qa"])))
@@ -146,10 +140,11 @@ def test_a_crash_between_an_approval_and_its_status_write(
     story.approve("shop", "qa", as_user="bob")
     done = story.wait_for("shop", phase="Succeeded")
     assert [a.user for a in done.step("qa").approvals] == ["alice", "bob"]
+    assert job_creations.counts("shop") == Counter({("1", "ship", "1"): 1})
 
 
 def test_a_crash_after_the_status_write_before_the_annotation_is_removed(
-    operators: CrashableOperator, story: Releases
+    operators: CrashableOperator, story: Releases, job_creations: JobCreations
 ) -> None:
     operators.start()
     story.apply("shop", release_spec(gate_step("qa", required=2), run_step("ship", ["qa"])))
@@ -173,9 +168,12 @@ def test_a_crash_after_the_status_write_before_the_annotation_is_removed(
     assert not [e for e in story.events("shop") if e[1] == "ApprovalRefused"]
     story.approve("shop", "qa", as_user="bob")
     story.wait_for("shop", phase="Succeeded")
+    assert job_creations.counts("shop") == Counter({("1", "ship", "1"): 1})
 
 
-def test_a_crash_during_a_retry_backoff(operators: CrashableOperator, story: Releases) -> None:
+def test_a_crash_during_a_retry_backoff(
+    operators: CrashableOperator, story: Releases, job_creations: JobCreations
+) -> None:
     operators.start()
     story.apply(
         "shop",
@@ -197,6 +195,6 @@ def test_a_crash_during_a_retry_backoff(operators: CrashableOperator, story: Rel
     done = story.wait_for("shop", phase="Succeeded")
     assert done.step("upload").started_at is not None
     assert retrying.step("upload").next_attempt_at is not None
-    assert one_job_per_attempt(story, "shop") == Counter(
+    assert job_creations.counts("shop") == Counter(
         {("1", "upload", "1"): 1, ("1", "upload", "2"): 1}
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from datetime import timedelta
 
 from appdeploy.api.naming import job_name_for
 from tests.integration.releases import Releases, gate_step, release_spec, run_step
@@ -78,7 +79,9 @@ def test_the_job_carries_the_contract(releases: Releases) -> None:
     }
 
 
-def test_a_failing_step_is_retried_with_backoff_then_succeeds(releases: Releases) -> None:
+def test_a_failing_step_is_retried_with_a_doubling_backoff_then_succeeds(
+    releases: Releases,
+) -> None:
     releases.apply(
         "shop",
         release_spec(
@@ -86,8 +89,8 @@ def test_a_failing_step_is_retried_with_backoff_then_succeeds(releases: Releases
                 "upload",
                 exit_code=1,
                 message="503 from App Store Connect",
-                fail_attempts=1,
-                retries={"limit": 2, "backoff": "1s"},
+                fail_attempts=2,
+                retries={"limit": 2, "backoff": "2s"},
             ),
         ),
     )
@@ -96,11 +99,18 @@ def test_a_failing_step_is_retried_with_backoff_then_succeeds(releases: Releases
     assert upload.next_attempt_at is not None
     assert "attempt 1 failed: exit code 1: 503 from App Store Connect" in upload.message
     done = releases.wait_for("shop", phase="Succeeded")
-    assert done.step("upload").attempts == 2
-    assert releases.job_names("shop") == [
-        job_name_for("shop", "upload", 1, 1),
-        job_name_for("shop", "upload", 1, 2),
-    ]
+    assert done.step("upload").attempts == 3
+    first, second, third = releases.job_names("shop")
+    assert (first, second, third) == tuple(job_name_for("shop", "upload", 1, n) for n in (1, 2, 3))
+    # All these times are whole seconds. The operator sees a failure after the pod
+    # ended and stores the retry time truncated, so an attempt started no earlier
+    # than failure + backoff still has creationTimestamp >= finishedAt + backoff.
+    assert releases.job_created_at(second) >= releases.pod_finished_at(first) + timedelta(
+        seconds=2
+    ), "attempt 2 started before its backoff passed"
+    assert releases.job_created_at(third) >= releases.pod_finished_at(second) + timedelta(
+        seconds=4
+    ), "the backoff doubles for attempt 3"
     reasons = [reason for _, reason, _ in releases.events("shop")]
     assert "StepRetrying" in reasons
 
@@ -140,16 +150,23 @@ def test_a_wait_step_soaks_then_the_rollout_continues(releases: Releases) -> Non
         "shop",
         release_spec(
             run_step("rollout-1pct"),
-            {"name": "soak", "needs": ["rollout-1pct"], "wait": {"duration": "2s"}},
+            {"name": "soak", "needs": ["rollout-1pct"], "wait": {"duration": "3s"}},
             run_step("rollout-100pct", ["soak"]),
         ),
     )
     soaking = releases.wait_for("shop", steps={"soak": "Running"})
     assert soaking.message.startswith("soak: waiting until")
     done = releases.wait_for("shop", phase="Succeeded")
-    soak = done.step("soak")
-    assert soak.started_at is not None and soak.finished_at is not None
-    assert (soak.finished_at - soak.started_at).total_seconds() >= 2
+    started = done.step("soak").started_at
+    assert started is not None
+    assert started >= releases.pod_finished_at(job_name_for("shop", "rollout-1pct", 1, 1)), (
+        "the soak starts once the step it needs has finished"
+    )
+    # Whole seconds: the soak's start is stored truncated, so a Job created no
+    # earlier than start + duration has creationTimestamp >= start + duration.
+    assert releases.job_created_at(
+        job_name_for("shop", "rollout-100pct", 1, 1)
+    ) >= started + timedelta(seconds=3), "the rollout continued before the soak was over"
 
 
 def test_a_spec_change_mid_run_supersedes_the_run(releases: Releases) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from appdeploy.admission.configurations import TOUCHES_DECISIONS, webhook_configurations
+from appdeploy.admission.configurations import webhook_configurations
 from appdeploy.admission.decisions import changed_decisions, refusals, signed_values, target_of
 from appdeploy.api.approvals import read_envelope
 from appdeploy.k8s.annotations import authored_key
@@ -102,11 +102,10 @@ def test_identity_hooks_only_see_decision_changes_and_fail_closed() -> None:
         "Fail",
         "Ignore",
     )
-    assert (
-        sign["matchConditions"]
-        == check["matchConditions"]
-        == [{"name": "touches-decisions", "expression": TOUCHES_DECISIONS}]
-    )
+    # What the expression matches is evaluated by the real API server in
+    # tests/integration/test_webhook_scoping.py; here: both hooks share it.
+    assert sign["matchConditions"] == check["matchConditions"]
+    assert [condition["name"] for condition in sign["matchConditions"]] == ["touches-decisions"]
     assert "matchConditions" not in spec_hook
     in_cluster = webhook_configurations(
         "Q0E=", service={"name": "appdeploy-webhook", "namespace": "appdeploy-system"}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from appdeploy.api.naming import job_name_for
-from appdeploy.engine import CreateJob, PostEvent
+from appdeploy.engine import CreateJob, DeleteJob, Observed, PostEvent, Release, plan
 from tests.unit.harness import Simulation
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_steps_without_needs_start_at_once_in_parallel() -> None:
@@ -204,10 +210,49 @@ def test_an_operator_crash_after_creating_a_job_adopts_it() -> None:
     assert sim.step("upload").phase == "Running"
 
 
-def test_planning_is_deterministic() -> None:
-    sim = Simulation.of("linear")
-    sim.complete("build", '{"buildNumber": "1"}')
-    assert sim.plan_now() == sim.plan_now()
+def superseded_mid_run() -> Simulation:
+    """build-ios done, build-android running, then a new spec is committed (not yet planned)."""
+    sim = Simulation.of("parallel")
+    sim.complete("build-ios", '{"buildNumber": "1"}')
+    sim.spec = {**sim.spec, "version": "2.0.1"}
+    sim.generation += 1
+    sim.now += timedelta(minutes=3)
+    return sim
+
+
+def plan_of_a_superseded_run() -> str:
+    """The plan for ``superseded_mid_run``, as text (printed by the hash-seed test's child)."""
+    return repr(superseded_mid_run().plan_now())
+
+
+def test_a_plan_depends_only_on_its_inputs() -> None:
+    sim = superseded_mid_run()
+    first = sim.plan_now()
+    kinds = {type(action) for action in first.actions}
+    assert {CreateJob, DeleteJob, PostEvent} <= kinds, "a plan with something in it to compare"
+    assert sim.plan_now() == first, "planning again gives the same (no hidden state)"
+    assert superseded_mid_run().plan_now() == first, "so does an independently built release"
+    reordered = Observed(jobs=tuple(reversed(sim.observed().jobs)))
+    release = Release(sim.name, "ns", sim.generation, sim.spec, sim.status)
+    assert plan(release, reordered, sim.now, sim.settings) == first, "Job order does not matter"
+
+
+def test_a_plan_does_not_depend_on_the_hash_seed() -> None:
+    # Iterating a set of step names would order actions by string hashes, which
+    # differ per process: plan the same release in two with different seeds.
+    script = "from tests.unit.test_planner_runs import plan_of_a_superseded_run as p; print(p())"
+    plans = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert plans == {plan_of_a_superseded_run() + "\n"}
 
 
 def test_a_release_name_too_long_for_a_label_is_invalid() -> None:
