@@ -1,9 +1,11 @@
 """Which requests reach which webhook, as the real API server decides it.
 
 The identity hooks (sign-decisions, check-decisions) fail closed, so they must
-see only requests that add or change an approve/reject annotation: a GitOps
-sync, a label change or the operator removing a consumed decision must never
-depend on the webhook being up. validate-spec sees every create and update.
+see only requests that add, change or remove a human action (approve/reject,
+under the written key or an author's own, retry, cancel): a GitOps sync or a
+label change must never depend on the webhook being up. (The operator's own
+removal of a consumed decision does: it serves the webhook itself.)
+validate-spec sees every create and update.
 appdeploy's configurations are applied as they are shipped, pointing at a
 recording webhook on 127.0.0.1, and the API server evaluates their rules,
 namespaceSelector and CEL matchConditions.
@@ -103,7 +105,10 @@ def hooks(api_client: Any, unwatched_namespace: str, tmp_path: Path) -> Iterator
     recorder.stop()
 
 
-def test_only_requests_that_add_or_change_a_decision_reach_the_identity_hooks(
+AUTHORED = "alice-2bd806c97f.approve.appdeploy.dev/qa"
+
+
+def test_only_requests_that_add_change_or_remove_a_human_action_reach_the_identity_hooks(
     hooks: Hooks,
 ) -> None:
     def annotate(annotations: dict[str, str | None]) -> Callable[[str], None]:
@@ -112,12 +117,16 @@ def test_only_requests_that_add_or_change_a_decision_reach_the_identity_hooks(
     stories: list[tuple[str, Callable[[str], None], set[str]]] = [
         ("a release created", lambda marker: hooks.create("shop", {MARK: marker}), SPEC_ONLY),
         ("an unrelated annotation", annotate({"team": "a"}), SPEC_ONLY),
-        # Retry and cancel are not signed (yet): they must not need the webhook.
-        ("a retry request", annotate({"appdeploy.dev/retry": "failed"}), SPEC_ONLY),
+        # Retry and cancel are signed and attributed like decisions.
+        ("a retry request", annotate({"appdeploy.dev/retry": "failed"}), EVERY_HOOK),
+        ("a cancel request", annotate({"appdeploy.dev/cancel": "wrong build"}), EVERY_HOOK),
         ("an approval added", annotate({"approve.appdeploy.dev/qa": "ok"}), EVERY_HOOK),
         ("another annotation, the approval kept", annotate({"team": "b"}), SPEC_ONLY),
         ("the approval changed", annotate({"approve.appdeploy.dev/qa": "ok!"}), EVERY_HOOK),
-        ("the approval removed", annotate({"approve.appdeploy.dev/qa": None}), SPEC_ONLY),
+        # Removing a decision is checked: nobody removes another person's.
+        ("the approval removed", annotate({"approve.appdeploy.dev/qa": None}), EVERY_HOOK),
+        ("an author's own key added", annotate({AUTHORED: "ok"}), EVERY_HOOK),
+        ("an author's own key removed", annotate({AUTHORED: None}), EVERY_HOOK),
         ("a rejection added", annotate({"reject.appdeploy.dev/qa": "no"}), EVERY_HOOK),
         ("a look-alike key", annotate({"approve.appdeploy.dev.example/qa": "x"}), SPEC_ONLY),
         (

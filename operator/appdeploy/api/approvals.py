@@ -93,6 +93,18 @@ class Envelope:
 
 
 AUTHOR_READABLE_LIMIT = 40
+COMMENT_LIMIT = 1024
+"""Characters a comment or reason may hold: it is copied into status, Events and logs."""
+
+
+def comment_problem(text: str) -> str:
+    """Why a comment or reason cannot be recorded ("" if it can): too long, or control chars."""
+    if len(text) > COMMENT_LIMIT:
+        return f"the comment is {len(text)} characters long; at most {COMMENT_LIMIT} are kept"
+    odd = next((char for char in text if not (char.isprintable() or char in "\n\t")), None)
+    if odd is not None:
+        return f"the comment holds the control character U+{ord(odd):04X}; write plain text"
+    return ""
 
 
 def author_tag(user: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -28,6 +29,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+class TextFormatter(logging.Formatter):
+    """One line per message: newlines and other control characters in it are escaped.
+
+    Messages carry text people wrote (comments, reasons) and step output; a
+    newline there must not forge a second log line. (A traceback the operator
+    itself logs still follows on its own lines.)
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        safe = copy.copy(record)
+        safe.msg, safe.args = escape_line(record.getMessage()), None
+        return super().format(safe)
+
+
+def escape_line(text: str) -> str:
+    """``text`` on one line: ``\\n`` for newlines, ``\\x..`` for other control characters."""
+    return "".join(
+        "\\n" if char == "\n" else char if char == "\t" or char.isprintable() else _code(char)
+        for char in text
+    )
+
+
+def _code(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
+
+
 def configure_logging(log_format: str, verbose: bool) -> None:
     """Route appdeploy's and kopf's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -35,7 +62,7 @@ def configure_logging(log_format: str, verbose: bool) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%dT%H:%M:%S")
+            TextFormatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%dT%H:%M:%S")
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

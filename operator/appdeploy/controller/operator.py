@@ -92,9 +92,15 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             state["key"] = await asyncio.to_thread(
                 load_or_create_key, api_client, key_namespace, key_name
             )
-        if operator_config.webhook_address:
-            state["username"] = await asyncio.to_thread(own_username, api_client)
-        reconciler = Reconciler(cluster, cache, operator_config, signing_key=state.get("key"))
+        # Who we are: the webhook lets only us remove others' decisions, steps never run as us.
+        state["username"] = await asyncio.to_thread(own_username, api_client)
+        reconciler = Reconciler(
+            cluster,
+            cache,
+            operator_config,
+            signing_key=state.get("key"),
+            operator_username=state["username"],
+        )
         if operator_config.metrics_address:
             metrics.serve(operator_config.metrics_address)
         metrics.QUEUE_DEPTH.set_function(lambda: len(queue))  # read at each scrape

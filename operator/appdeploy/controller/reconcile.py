@@ -38,6 +38,7 @@ class Reconciler:
         config: OperatorConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         signing_key: bytes | None = None,
+        operator_username: str = "",
     ) -> None:
         self.signing_key = signing_key
         self.cluster = cluster
@@ -48,6 +49,7 @@ class Reconciler:
             trust_unverified_approvals=config.trust_unverified_approvals,
             pod_policy=config.pod_policy,
             signing_key=signing_key,
+            operator_username=operator_username,
         )
         self.phases = metrics.PhaseTracker()
 

@@ -7,6 +7,7 @@ Service accounts decide only when listed by name, never through a group.
 
 from __future__ import annotations
 
+from appdeploy.api.approvals import comment_problem
 from appdeploy.api.problems import did_you_mean
 from appdeploy.api.spec import GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
@@ -153,6 +154,8 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     """Why a decision does not apply now ("" if it does, ALREADY_RECORDED for a replay)."""
     if decision.problem:
         return decision.problem
+    if problem := comment_problem(decision.comment):
+        return problem
     gates = [step.name for step in state.spec.steps if step.gate is not None]
     try:
         spec = state.spec_step(decision.gate)

@@ -121,5 +121,7 @@ class Settings:
     """Count approvals that the admission webhook did not sign (webhook disabled)."""
     signing_key: bytes | None = None
     """The webhook's HMAC key: recorded decisions are verified again on every pass."""
+    operator_username: str = ""
+    """Who the operator runs as: steps never run as its ServiceAccount."""
     pod_policy: StepPodPolicy = SAFE_POLICY
     """What the cluster admin allows step pods beyond the safe defaults."""

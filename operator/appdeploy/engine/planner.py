@@ -22,6 +22,7 @@ from appdeploy.api.tolerant import validate_known
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine.actions import EventType, Plan, PostEvent
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
+from appdeploy.engine.identities import identity_problems
 from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
 from appdeploy.engine.progress import advance
 from appdeploy.engine.reasons import Reason
@@ -60,6 +61,8 @@ def plan(
         if problems := release_name_problems(release.name):
             raise InvalidSpec(problems)
         spec = parse_spec(release.spec, settings.pod_policy)
+        if problems := identity_problems(release.namespace, spec, settings.operator_username):
+            raise InvalidSpec(problems)
     except InvalidSpec as invalid:
         return plan_invalid(release, previous, invalid, now)
 

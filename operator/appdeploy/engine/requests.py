@@ -10,6 +10,7 @@ run again, with fresh approvals.
 
 from __future__ import annotations
 
+from appdeploy.api.approvals import comment_problem
 from appdeploy.api.graph import descendants
 from appdeploy.api.problems import did_you_mean
 from appdeploy.api.status import ActionKind, StepPhase, StepStatus
@@ -26,7 +27,7 @@ RETRY_FAILED = "failed"
 
 def unverified(state: RunState, request: ObservedRequest, reason: Reason, what: str) -> bool:
     """Refuse (with a Warning) a request whose author is unknown or whose signature is wrong."""
-    problem = request.problem
+    problem = request.problem or comment_problem(request.value)
     if not problem and not request.verified and not state.settings.trust_unverified_approvals:
         problem = (
             "the identity is not verified (the admission webhook did not sign it); "

@@ -1,0 +1,53 @@
+"""Steps never run as the operator itself.
+
+A release in the operator's own namespace could name the operator's
+ServiceAccount for its steps (or leave it the namespace default the operator
+runs as), and so run any image with the operator's rights: create Jobs
+anywhere it may, read the approval signing key. Such a release is Invalid,
+with the field named. Pure: the operator's identity is a setting.
+"""
+
+from __future__ import annotations
+
+from appdeploy.api.problems import Problem
+from appdeploy.api.spec import AppDeploymentSpec
+
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+DEFAULT_ACCOUNT = "default"
+
+
+def operator_account(username: str) -> tuple[str, str] | None:
+    """(namespace, name) when the operator runs as a ServiceAccount, else None."""
+    if not username.startswith(SERVICE_ACCOUNT_PREFIX):
+        return None
+    namespace, _, name = username.removeprefix(SERVICE_ACCOUNT_PREFIX).partition(":")
+    return (namespace, name) if namespace and name else None
+
+
+def identity_problems(namespace: str, spec: AppDeploymentSpec, operator: str) -> list[Problem]:
+    """Steps of a release in ``namespace`` that would run as the ``operator`` ServiceAccount."""
+    account = operator_account(operator)
+    if account is None or account[0] != namespace:
+        return []
+    problems = []
+    sections = (("steps", spec.steps), ("finally", spec.finally_))
+    for section, steps in sections:
+        for index, step in enumerate(steps):
+            if step.run is None:
+                continue
+            chosen = step.run.service_account_name or spec.service_account_name or DEFAULT_ACCOUNT
+            if chosen != account[1]:
+                continue
+            field = (
+                f"spec.{section}[{index}].run.serviceAccountName"
+                if step.run.service_account_name
+                else "spec.serviceAccountName"
+            )
+            problems.append(
+                Problem(
+                    field,
+                    f"{step.name} would run as {chosen}, the operator's own ServiceAccount in "
+                    f"{namespace}; steps never run as the operator: name another account",
+                )
+            )
+    return problems
