@@ -34,7 +34,12 @@ def kubernetes_client() -> client.ApiClient:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config()  # type: ignore[no-untyped-call]
-    return client.ApiClient()
+    configuration = client.Configuration.get_default_copy()
+    # No urllib3 retries: they would multiply each request's timeout (a GET is
+    # retried three times by default); a failed reconcile is retried by the
+    # workers with backoff instead.
+    configuration.retries = False
+    return client.ApiClient(configuration)
 
 
 def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorConfig) -> None:
@@ -78,11 +83,15 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
         configure_kopf(settings, operator_config)
         queue: WorkQueue[tuple[str, str]] = WorkQueue()
         api_client = kubernetes_client()
-        cluster = Cluster(api_client, on_request=metrics.count_request)
+        timeout = (
+            operator_config.api_connect_timeout.total_seconds(),
+            operator_config.api_read_timeout.total_seconds(),
+        )
+        cluster = Cluster(api_client, on_request=metrics.count_request, timeout=timeout)
         if operator_config.approval_key_secret:
             key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
             state["key"] = await asyncio.to_thread(
-                load_or_create_key, api_client, key_namespace, key_name
+                load_or_create_key, api_client, key_namespace, key_name, timeout
             )
         reconciler = Reconciler(cluster, cache, operator_config, signing_key=state.get("key"))
         if operator_config.metrics_address:
@@ -96,6 +105,21 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             ",".join(operator_config.namespaces) or "(all)",
             operator_config.trust_unverified_approvals,
         )
+
+    @kopf.on.probe(id="workers", registry=registry)
+    async def workers_alive(**_: Any) -> str:
+        # kopf turns a failed probe handler into a 500 on /healthz, so the
+        # kubelet restarts a pod whose workers hang while its event loop is fine.
+        workers: Workers | None = state.get("workers")
+        if workers is None:
+            return "starting"
+        limit = operator_config.stuck_reconcile_after.total_seconds()
+        if stuck := workers.stuck(limit):
+            raise kopf.PermanentError(
+                "stuck workers: "
+                + ", ".join(f"{ns}/{name} for {seconds:.0f}s" for (ns, name), seconds in stuck)
+            )
+        return f"{workers.count} workers, none inside one reconcile for over {limit:.0f}s"
 
     @kopf.on.cleanup(registry=registry)
     async def stop(**_: Any) -> None:

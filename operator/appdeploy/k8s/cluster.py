@@ -3,10 +3,15 @@
 Every call the operator makes goes through here, so the set of verbs (and
 the RBAC they need) is visible in one file: AppDeployments get / update
 status / patch; Jobs get / create / delete; pods list; Events create.
+
+Every call carries a connect and a read timeout: without one, a half-open
+connection (an API server that accepted and then vanished behind a dead load
+balancer) blocks the worker thread forever, and nothing else notices.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -18,6 +23,21 @@ from appdeploy.k8s.labels import API_VERSION, GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, NOT_FOUND, ALREADY_EXISTS = 409, 404, 409
 COMPONENT = "appdeploy-operator"
+DEFAULT_TIMEOUT = (5.0, 30.0)
+"""(connect, read) seconds of every request unless the operator is told otherwise."""
+
+
+MESSAGE_LIMIT = 512
+
+
+def api_message(error: ApiException) -> str:
+    """The API server's own explanation (the Status ``message``), shortened; else the reason."""
+    try:
+        message = str(json.loads(error.body or "").get("message") or "")
+    except (ValueError, AttributeError):
+        message = ""
+    message = message or f"{error.status} {error.reason}"
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
 
 
 class Cluster:
@@ -27,10 +47,13 @@ class Cluster:
         self,
         api_client: client.ApiClient,
         on_request: Callable[[str, str], None] = lambda verb, resource: None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         self.api_client = api_client
         self.on_request = on_request
         """Called with (verb, resource) before every API request, for metrics."""
+        self.timeout = timeout
+        """(connect, read) seconds of each request; a read timeout counts from the last byte."""
         self.custom = client.CustomObjectsApi(api_client)
         self.batch = client.BatchV1Api(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -44,7 +67,9 @@ class Cluster:
         """The AppDeployment, or None if it is gone."""
         self.on_request("get", "appdeployments")
         try:
-            body = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+            body = self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=self.timeout
+            )
         except ApiException as error:
             if error.status == NOT_FOUND:
                 return None
@@ -57,7 +82,13 @@ class Cluster:
         metadata = release["metadata"]
         body = {**release, "status": status}
         updated = self.custom.replace_namespaced_custom_object_status(
-            GROUP, VERSION, metadata["namespace"], PLURAL, metadata["name"], body
+            GROUP,
+            VERSION,
+            metadata["namespace"],
+            PLURAL,
+            metadata["name"],
+            body,
+            _request_timeout=self.timeout,
         )
         return cast(dict[str, Any], updated)
 
@@ -67,7 +98,7 @@ class Cluster:
         patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
         try:
             self.custom.patch_namespaced_custom_object(
-                GROUP, VERSION, namespace, PLURAL, name, patch
+                GROUP, VERSION, namespace, PLURAL, name, patch, _request_timeout=self.timeout
             )
         except ApiException as error:
             if error.status != NOT_FOUND:
@@ -78,7 +109,9 @@ class Cluster:
         """A Job, or None if it does not exist."""
         self.on_request("get", "jobs")
         try:
-            return self._plain(self.batch.read_namespaced_job(name, namespace))
+            return self._plain(
+                self.batch.read_namespaced_job(name, namespace, _request_timeout=self.timeout)
+            )
         except ApiException as error:
             if error.status == NOT_FOUND:
                 return None
@@ -88,7 +121,11 @@ class Cluster:
         """Create a Job; on AlreadyExists return the existing one. (job, created)."""
         self.on_request("create", "jobs")
         try:
-            job = self.batch.create_namespaced_job(namespace, manifest)  # type: ignore[arg-type]
+            job = self.batch.create_namespaced_job(
+                namespace,
+                manifest,  # type: ignore[arg-type]
+                _request_timeout=self.timeout,
+            )
             return self._plain(job), True
         except ApiException as error:
             if error.status != ALREADY_EXISTS:
@@ -102,7 +139,9 @@ class Cluster:
         """Delete a Job and (in the background) its pods; NotFound is fine."""
         self.on_request("delete", "jobs")
         try:
-            self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+            self.batch.delete_namespaced_job(
+                name, namespace, propagation_policy="Background", _request_timeout=self.timeout
+            )
         except ApiException as error:
             if error.status != NOT_FOUND:
                 raise
@@ -111,7 +150,9 @@ class Cluster:
         """The pods the Job controller made for a Job."""
         self.on_request("list", "pods")
         pods = self.core.list_namespaced_pod(
-            namespace, label_selector=f"batch.kubernetes.io/job-name={job_name}"
+            namespace,
+            label_selector=f"batch.kubernetes.io/job-name={job_name}",
+            _request_timeout=self.timeout,
         )
         return [self._plain(pod) for pod in pods.items]
 
@@ -150,4 +191,5 @@ class Cluster:
                 "lastTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "count": 1,
             },
+            _request_timeout=self.timeout,
         )
