@@ -135,7 +135,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
         if event.get("type") == "DELETED" and namespace:
             cache.forget((namespace, name))
-            return
+        # Deleted too: the reconcile finds it gone and drops it from appdeploy_releases.
         enqueue(namespace, name)
 
     @kopf.on.event("batch", "v1", "jobs", labels={MANAGED_BY: MANAGER}, registry=registry)

@@ -1,10 +1,16 @@
 """Applying a Plan to the cluster, idempotently and in a crash-safe order.
 
-Order: create Jobs, delete Jobs, write status, remove annotations, post
+Order: create Jobs, write status, delete Jobs, remove annotations, post
 Events. A Job created before a crash is adopted by the next pass (its name is
 deterministic); a status write that loses the optimistic-concurrency race
 skips the rest, so annotations are only removed once their effect is stored
 and Events (derived from the status change) are posted exactly when it lands.
+Jobs are deleted only once the status that explains the deletion (a timeout,
+a cancel, a superseded run) is stored: deleted first, a lost race would leave
+a status that still says Running and a Job that is gone, which the next pass
+must read as "deleted before it finished". A crash between the write and the
+delete is safe because the planner asks again for every active Job that is
+not a running attempt (engine/runs.py delete_orphans).
 """
 
 from __future__ import annotations
@@ -59,8 +65,6 @@ def apply_plan(
         created += fresh
     if created:
         failpoint("after-job-create")
-    for delete in plan.of_type(DeleteJob):
-        cluster.delete_job(namespace, delete.name)
 
     status = plan.status.to_wire()
     written = False
@@ -75,6 +79,8 @@ def apply_plan(
         written = True
         failpoint("after-status-write")
 
+    for delete in plan.of_type(DeleteJob):
+        cluster.delete_job(namespace, delete.name)
     removals = [action.key for action in plan.of_type(RemoveAnnotation)]
     if removals:
         cluster.remove_annotations(namespace, name, removals)
