@@ -1,4 +1,4 @@
-"""Applying plans against the real API server: lost status races.
+"""Applying plans against the real API server: lost status races, refused Jobs.
 
 The Reconciler runs in the test process on a namespace no operator watches,
 with a clock the test moves, so an attempt's timeout or a refusal's next try
@@ -19,7 +19,10 @@ from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.reconcile import RETRY_SOON, Reconciler
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+from tests.cluster.wait import wait_for
 from tests.integration.releases import Releases, release_spec, run_step
+
+TIMEOUT = 60.0
 
 
 class RacingCluster(Cluster):
@@ -99,3 +102,48 @@ def test_a_timeout_whose_status_write_loses_a_race_stays_a_timeout(
     assert (build.phase, build.message) == ("Failed", "timed out after 1h")
     assert racing.get_job(story.namespace, job) is None
 
+
+def test_a_foreign_job_holding_the_name_stalls_the_release_until_it_is_deleted(
+    story: Releases, racing: RacingCluster, clock: Clock, reconciler: Reconciler
+) -> None:
+    # Given someone else's Job with the name the first attempt will use
+    foreign = {
+        "metadata": {"name": "shop-build-r1-a1"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "c", "image": "example.invalid/other:1"}],
+                }
+            }
+        },
+    }
+    story.batch.create_namespaced_job(story.namespace, foreign)
+    story.apply("shop", release_spec(run_step("build", seconds=600)))
+    key = (story.namespace, "shop")
+
+    # When the operator reconciles the release, then it stalls, naming the Job
+    assert reconciler.reconcile(key) == timedelta(minutes=5)
+    build = story.status("shop").step("build")
+    assert (build.phase, build.attempts) == ("Retrying", 0)
+    assert build.job_refused == (
+        f"the API server refused its Job shop-build-r1-a1: a Job of that name exists in "
+        f"{story.namespace} that AppDeployment shop did not create; delete or rename it"
+    )
+    assert story.wait_for_event("shop", "JobRefused", "did not create")[0] == "Warning"
+
+    # And when that Job is gone, the next try (five minutes later) starts the step
+    story.batch.delete_namespaced_job(
+        "shop-build-r1-a1", story.namespace, propagation_policy="Foreground"
+    )
+    wait_for(
+        lambda: racing.get_job(story.namespace, "shop-build-r1-a1") is None,
+        TIMEOUT,
+        "the foreign Job to be gone",
+    )
+    clock.now += timedelta(minutes=5)
+    reconciler.reconcile(key)
+    build = story.status("shop").step("build")
+    assert (build.phase, build.attempts, build.job_refused) == ("Running", 1, "")
+    job = racing.get_job(story.namespace, "shop-build-r1-a1")
+    assert job is not None and job["metadata"]["ownerReferences"][0]["name"] == "shop"

@@ -7,6 +7,7 @@ tests/integration/test_apply_on_cluster.py.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from appdeploy.engine import (
     EventType,
     Plan,
     PostEvent,
+    RefusedJob,
     RemoveAnnotation,
 )
 from appdeploy.k8s.apply import apply_plan
@@ -138,3 +140,49 @@ def test_other_errors_on_the_status_write_propagate_and_delete_nothing(status: i
         apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
     assert [verb for verb, _ in cluster.calls] == ["create", "status"]
 
+
+def refusal(status: int, message: str) -> ApiException:
+    error = ApiException(status=status, reason="Unprocessable Entity")
+    error.body = json.dumps({"kind": "Status", "message": message, "code": status})
+    return error
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 422])
+def test_a_create_the_api_server_refuses_for_good_is_reported_and_nothing_else_happens(
+    status: int,
+) -> None:
+    cluster = RecordingCluster(
+        create_errors={"shop-build-r1-a1": refusal(status, "spec.template...: Invalid value")}
+    )
+    applied = apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
+    assert applied.refused == (RefusedJob("shop-build-r1-a1", "spec.template...: Invalid value"),)
+    assert not applied.status_written
+    assert cluster.calls == [("create", "shop-build-r1-a1")], "no status, delete or Event"
+
+
+def test_a_job_of_that_name_owned_by_someone_else_is_a_refusal() -> None:
+    cluster = RecordingCluster()
+    cluster.existing["shop-build-r1-a1"] = {
+        "metadata": {"name": "shop-build-r1-a1", "ownerReferences": [{"uid": "someone-else"}]}
+    }
+    applied = apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
+    assert [job.name for job in applied.refused] == ["shop-build-r1-a1"]
+    assert "did not create; delete or rename it" in applied.refused[0].message
+    assert [verb for verb, _ in cluster.calls] == ["create"]
+
+
+def test_our_own_job_found_by_name_is_adopted() -> None:
+    cluster = RecordingCluster()
+    cluster.existing["shop-build-r1-a1"] = {
+        "metadata": {"name": "shop-build-r1-a1", "ownerReferences": [{"uid": UID}]}
+    }
+    applied = apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
+    assert (applied.refused, applied.jobs_created, applied.status_written) == ((), 0, True)
+
+
+@pytest.mark.parametrize("status", [409, 429, 500, 503])
+def test_answers_that_heal_propagate_for_the_worker_to_retry(status: int) -> None:
+    cluster = RecordingCluster(create_errors={"shop-build-r1-a1": refusal(status, "try later")})
+    with pytest.raises(ApiException):
+        apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
+    assert [verb for verb, _ in cluster.calls] == ["create"]

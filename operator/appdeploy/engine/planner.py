@@ -32,6 +32,7 @@ from appdeploy.engine.summary import (
     derive_phase,
     next_wakeup,
     run_message,
+    stalled_because,
     transition_events,
 )
 
@@ -62,13 +63,14 @@ def plan(
         now=now,
         settings=settings,
         jobs={(j.step, j.attempt): j for j in observed.jobs if j.run == release.generation},
+        refused={job.name: job.message for job in observed.refused_jobs},
     )
     if previous.run != release.generation or not _matches(state):
         start_run(state, previous)
         before: dict[str, Any] = {}
         before_phase = Phase.PENDING
     else:
-        before = {s.name: (s.phase, s.attempts) for s in previous.steps}
+        before = {s.name: (s.phase, s.attempts, s.job_refused) for s in previous.steps}
         before_phase = derive_phase(previous.steps)
 
     advance(state)
@@ -88,7 +90,12 @@ def plan(
     if status.phase.is_terminal:
         status.finished_at = status.finished_at or now
     status.conditions = conditions_for(
-        status.phase, status.message, release.generation, previous.conditions, now
+        status.phase,
+        status.message,
+        release.generation,
+        previous.conditions,
+        now,
+        stalled=stalled_because(status),
     )
     transition_events(state, before, before_phase)
     return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
