@@ -41,13 +41,13 @@ def test_the_refusal_stalls_the_release_naming_the_step_and_the_field() -> None:
     assert sim.reasons().count("JobRefused") == 1
 
 
-def test_it_does_not_spin_and_asks_again_only_every_five_minutes() -> None:
+def test_it_does_not_spin_and_asks_again_only_every_thirty_seconds() -> None:
     sim = refused_build()
-    assert sim.last is not None and sim.last.requeue_after == timedelta(minutes=5)
+    assert sim.last is not None and sim.last.requeue_after == timedelta(seconds=30)
     for _ in range(3):  # events of other objects wake the release meanwhile
-        again = sim.advance(timedelta(minutes=1))
+        again = sim.advance(timedelta(seconds=9))
         assert again.of_type(CreateJob) == []
-    sim.advance(timedelta(minutes=2))  # still refused at the next try
+    sim.advance(timedelta(seconds=3))  # still refused at the next try
     assert sim.reasons().count("JobRefused") == 1, "the same refusal is reported once"
     assert sim.step("build").phase == "Retrying"
 

@@ -25,7 +25,8 @@ from appdeploy.engine.actions import CreateJob, DeleteJob
 from appdeploy.engine.inputs import JobState, ObservedJob
 from appdeploy.engine.state import RunState
 
-REFUSED_JOB_RETRY = timedelta(minutes=5)
+REFUSED_JOB_RETRY = timedelta(seconds=30)
+"""Often enough that a fixed RBAC rule or a freed quota is noticed soon; one POST per try."""
 
 
 def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
