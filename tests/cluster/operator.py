@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.cluster.ports import LOOPBACK, free_ports
 from tests.cluster.wait import wait_for
 
@@ -26,10 +28,20 @@ STOP_TIMEOUT = 15.0
 class OperatorProcess:
     """One operator process; use as a context manager or call start/stop."""
 
-    def __init__(self, kubeconfig: Path, log_path: Path, args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log_path: Path,
+        args: Sequence[str] = (),
+        *,
+        metrics: bool = False,
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.args = list(args)
+        self.metrics_port = free_ports(1)[0] if metrics else 0
+        if metrics:
+            self.args += ["--metrics-address", f"{LOOPBACK}:{self.metrics_port}"]
         self.process: subprocess.Popen[bytes] | None = None
         self.health_port = 0
 
@@ -74,6 +86,20 @@ class OperatorProcess:
         url = f"http://{LOOPBACK}:{self.health_port}/healthz"
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=1) as r:
             return bool(r.status == 200)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of the samples of one metric whose labels include ``labels`` (0 if none)."""
+        assert self.metrics_port, "started without metrics=True"
+        url = f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=10) as response:
+            text = response.read().decode()
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name and labels.items() <= sample.labels.items()
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the operator's log."""

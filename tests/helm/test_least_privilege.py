@@ -178,6 +178,8 @@ def _refused_in_log(installation: Installation, name: str, removal: Removal) -> 
         log = installation.operator.log_path.read_text(errors="replace")
         if removal.resource == "events":
             return f"on {key}: Forbidden" in log
+        if removal.resource == "jobs":  # a refused create is reported, not retried as an error
+            return f"{key}: step build: the API server refused its Job" in log
         return f"{key}: reconcile failed (403 Forbidden)" in log
 
     return logged
@@ -202,9 +204,12 @@ def test_without_a_rule_its_story_breaks(
             TIMEOUT,
             f"the operator to be refused {removal.verb} {removal.resource} for {name}",
         )
-        if removal.resource == "jobs":  # nothing starts, nothing is reported
+        if removal.resource == "jobs":  # nothing starts; status and an Event say why
             assert releases.jobs(name) == []
-            assert not releases.get(name).get("status")
+            stalled = next(c for c in releases.status(name).conditions if c.type == "Stalled")
+            assert (stalled.status, stalled.reason) == ("True", "JobRefused")
+            assert "forbidden" in stalled.message
+            releases.wait_for_event(name, "JobRefused", "forbidden")
         elif removal.resource == "appdeployments/status":  # it runs, nobody can tell
             wait_for(lambda: releases.jobs(name), TIMEOUT, f"the Job of {name}")
             assert not releases.get(name).get("status")
@@ -215,7 +220,8 @@ def test_without_a_rule_its_story_breaks(
         editor.set(role, removal, allowed=True)
 
     # Given the rule back, the release completes; a touch wakes it at once
-    # instead of at the end of the operator's error backoff.
+    # instead of at the end of the operator's error backoff (a refused Job is
+    # asked for again within 30 seconds).
     releases.annotate(name, "test.appdeploy.dev/touch", "rbac-restored")
     releases.wait_for(name, phase="Succeeded")
     if removal.resource == "events":

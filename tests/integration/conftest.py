@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,30 @@ def job_creations(api_client: Any, unwatched_namespace: str) -> Iterator[JobCrea
     watched = JobCreations(api_client, unwatched_namespace)
     yield watched
     watched.stop()
+
+
+@pytest.fixture
+def unwatched_releases(
+    api_client: Any, unwatched_namespace: str, kubectl: Callable[..., list[str]]
+) -> Releases:
+    """Release helpers in the unwatched namespace (for a test's own operator or reconciler)."""
+    return Releases(api_client, unwatched_namespace, kubectl)
+
+
+@pytest.fixture
+def metered(
+    cluster: Any, unwatched_namespace: str, tmp_path: Path
+) -> Iterator[tuple[OperatorProcess, str]]:
+    """An operator of its own, serving /metrics, on a namespace of its own: (operator, ns)."""
+    process = OperatorProcess(
+        cluster.kubeconfig,
+        tmp_path / "operator.log",
+        ["--trust-unverified-approvals", "-n", unwatched_namespace],
+        metrics=True,
+    )
+    process.start()
+    yield process, unwatched_namespace
+    process.stop()
 
 
 @pytest.fixture

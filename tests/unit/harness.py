@@ -28,6 +28,7 @@ from appdeploy.engine import (
     ObservedRequest,
     Plan,
     PostEvent,
+    RefusedJob,
     Release,
     RemoveAnnotation,
     Settings,
@@ -61,6 +62,8 @@ class Simulation:
     jobs: dict[str, ObservedJob] = field(default_factory=dict)
     decisions: dict[str, ObservedDecision] = field(default_factory=dict)
     requests: dict[str, ObservedRequest] = field(default_factory=dict)
+    refusing: dict[str, str] = field(default_factory=dict)
+    """Job names the API server refuses to create, with its message."""
     created: list[CreateJob] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     events: list[PostEvent] = field(default_factory=list)
@@ -88,9 +91,19 @@ class Simulation:
         )
 
     def plan_now(self) -> Plan:
-        """Plan without applying."""
+        """Plan without applying; Jobs the API server refuses are planned around, as the
+        reconciler does (one more plan with the refusals observed)."""
         release = Release(self.name, "ns", self.generation, self.spec, self.status, uid=UID)
-        return plan(release, self.observed(), self.now, self.settings)
+        result = plan(release, self.observed(), self.now, self.settings)
+        refused = tuple(
+            RefusedJob(create.name, self.refusing[create.name])
+            for create in result.of_type(CreateJob)
+            if create.name in self.refusing
+        )
+        if not refused:
+            return result
+        observed = replace(self.observed(), refused_jobs=refused)
+        return plan(release, observed, self.now, self.settings)
 
     def reconcile(self) -> Plan:
         """Plan and apply the plan, as the operator does."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appdeploy.api.naming import job_name_for
+from appdeploy.engine import DeleteJob
 from tests.unit.harness import T0, Simulation
 
 
@@ -62,6 +63,18 @@ def test_an_attempt_past_its_timeout_is_stopped_and_counts_as_failed() -> None:
     assert upload.phase == "Retrying"
     assert upload.message.startswith("attempt 1 failed: timed out after 20m")
     assert job in sim.deleted
+
+
+def test_a_timed_out_job_left_behind_by_a_crash_is_deleted_on_the_next_pass() -> None:
+    # The operator deletes Jobs only after the status write; a crash between the
+    # two leaves the timed-out Job running, and the next pass must ask again.
+    sim = Simulation.of("retries")
+    job = sim.job_of("upload")
+    sim.now += timedelta(minutes=20)
+    sim.status = sim.plan_now().status.to_wire()  # the write landed, the delete did not
+    again = sim.plan_now()
+    assert [d.name for d in again.of_type(DeleteJob)] == [job.name]
+    assert again.status.step("upload").message.startswith("attempt 1 failed: timed out after 20m")
 
 
 def test_a_job_deadline_reported_by_kubernetes_reads_as_a_timeout() -> None:

@@ -167,6 +167,9 @@ class StepStatus(StatusModel):
     """Gate: decision deadline. Wait: when the wait ends."""
     next_attempt_at: Timestamp | None = None
     """While Retrying: when the next attempt starts."""
+    job_refused: str = ""
+    """Why the API server refused to create the next attempt's Job; the step stays
+    Retrying (no attempt is counted) and tries again at ``nextAttemptAt``."""
     message: str = ""
     """Human-readable detail, e.g. ``exit code 1: signing identity not found``."""
     outputs: dict[str, str] = Field(default_factory=dict)

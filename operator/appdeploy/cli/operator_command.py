@@ -12,10 +12,36 @@ from appdeploy.api.durations import parse_duration
 def _duration_or_never(text: str) -> timedelta | None:
     if text in ("never", "none", "0"):
         return None
+    return _duration(text)
+
+
+def _duration(text: str) -> timedelta:
     try:
         return parse_duration(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_LIVENESS_FLAGS = (
+    (
+        "--api-connect-timeout",
+        timedelta(seconds=5),
+        "give up on an API request that has not connected after this long (default 5s)",
+    ),
+    (
+        "--api-read-timeout",
+        timedelta(seconds=30),
+        "give up on an API request whose answer stalls this long (default 30s); "
+        "the reconcile is retried with backoff",
+    ),
+    (
+        "--stuck-reconcile-after",
+        timedelta(minutes=5),
+        "fail /healthz while a worker has been inside one reconcile this long "
+        "(default 5m), so the kubelet restarts the pod",
+    ),
+)
+"""Durations that keep a hung API connection from hanging the operator unnoticed."""
 
 
 def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,6 +101,8 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="where to serve the liveness endpoint /healthz (default 127.0.0.1:8080; "
         "use 0.0.0.0:8080 in a pod)",
     )
+    for flag, default, text in _LIVENESS_FLAGS:
+        operator.add_argument(flag, type=_duration, default=default, metavar="DURATION", help=text)
     operator.add_argument(
         "--metrics-address",
         default="",
@@ -117,6 +145,10 @@ def run_operator_command(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("appdeploy operator: --workers must be at least 1", file=sys.stderr)
         return 2
+    for flag, _, _ in _LIVENESS_FLAGS:
+        if not getattr(args, flag[2:].replace("-", "_")):
+            print(f"appdeploy operator: {flag} must be longer than 0s", file=sys.stderr)
+            return 2
     configure_logging(args.log_format, args.verbose)
     run(
         OperatorConfig(
@@ -129,6 +161,9 @@ def run_operator_command(args: argparse.Namespace) -> int:
             job_ttl=args.job_ttl,
             workers=args.workers,
             health_address=args.health_address,
+            api_connect_timeout=args.api_connect_timeout,
+            api_read_timeout=args.api_read_timeout,
+            stuck_reconcile_after=args.stuck_reconcile_after,
             metrics_address=args.metrics_address,
             approval_key_secret=args.approval_key_secret,
             webhook_address=args.webhook_address,

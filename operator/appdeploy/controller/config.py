@@ -24,6 +24,12 @@ class OperatorConfig:
     """Releases reconciled in parallel (one key is never handled twice at once)."""
     health_address: str = "127.0.0.1:8080"
     """host:port of the liveness endpoint (/healthz)."""
+    api_connect_timeout: timedelta = timedelta(seconds=5)
+    """How long one API request may take to connect."""
+    api_read_timeout: timedelta = timedelta(seconds=30)
+    """How long one API request may wait for the server's next bytes."""
+    stuck_reconcile_after: timedelta = timedelta(minutes=5)
+    """A worker inside one reconcile for longer than this fails /healthz (the pod restarts)."""
     metrics_address: str = ""
     """host:port of the Prometheus endpoint (/metrics); empty: off."""
     approval_key_secret: str = ""

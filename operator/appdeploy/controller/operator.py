@@ -37,7 +37,12 @@ def kubernetes_client() -> client.ApiClient:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config()  # type: ignore[no-untyped-call]
-    return client.ApiClient()
+    configuration = client.Configuration.get_default_copy()
+    # No urllib3 retries: they would multiply each request's timeout (a GET is
+    # retried three times by default); a failed reconcile is retried by the
+    # workers with backoff instead.
+    configuration.retries = False
+    return client.ApiClient(configuration)
 
 
 def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorConfig) -> None:
@@ -66,6 +71,47 @@ def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorCon
         settings.admission.managed = None  # the chart or the tests own the configurations
 
 
+async def start_components(
+    operator_config: OperatorConfig, cache: ReleaseCache, state: dict[str, Any]
+) -> None:
+    """Clients, the signing key, who we are, the reconciler, the workers and the resync."""
+    queue: WorkQueue[tuple[str, str]] = WorkQueue()
+    api_client = kubernetes_client()
+    timeout = (
+        operator_config.api_connect_timeout.total_seconds(),
+        operator_config.api_read_timeout.total_seconds(),
+    )
+    cluster = Cluster(api_client, on_request=metrics.count_request, timeout=timeout)
+    if operator_config.approval_key_secret:
+        key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
+        state["key"] = await asyncio.to_thread(
+            load_or_create_key, api_client, key_namespace, key_name, timeout
+        )
+    # Who we are: the webhook lets only us remove others' decisions, steps never run as us.
+    state["username"] = await asyncio.to_thread(own_username, api_client, timeout)
+    reconciler = Reconciler(
+        cluster,
+        cache,
+        operator_config,
+        signing_key=state.get("key"),
+        operator_username=state["username"],
+    )
+    if operator_config.metrics_address:
+        metrics.serve(operator_config.metrics_address)
+    metrics.QUEUE_DEPTH.set_function(lambda: len(queue))  # read at each scrape
+    metrics.watch_cache(cache)
+    workers = Workers(queue, reconciler, operator_config.workers)
+    resync = Resync(cache, cluster)
+    state.update(queue=queue, workers=workers, resync=resync)
+    resync.start()
+    workers.start()
+    log.info(
+        "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
+        ",".join(operator_config.namespaces) or "(all)",
+        operator_config.trust_unverified_approvals,
+    )
+
+
 def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     """The handlers of one operator instance, bound to its own queue, cache and workers."""
     registry = kopf.OperatorRegistry()
@@ -84,37 +130,22 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     @kopf.on.startup(registry=registry)
     async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure_kopf(settings, operator_config)
-        queue: WorkQueue[tuple[str, str]] = WorkQueue()
-        api_client = kubernetes_client()
-        cluster = Cluster(api_client, on_request=metrics.count_request)
-        if operator_config.approval_key_secret:
-            key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
-            state["key"] = await asyncio.to_thread(
-                load_or_create_key, api_client, key_namespace, key_name
+        await start_components(operator_config, cache, state)
+
+    @kopf.on.probe(id="workers", registry=registry)
+    async def workers_alive(**_: Any) -> str:
+        # kopf turns a failed probe handler into a 500 on /healthz, so the
+        # kubelet restarts a pod whose workers hang while its event loop is fine.
+        workers: Workers | None = state.get("workers")
+        if workers is None:
+            return "starting"
+        limit = operator_config.stuck_reconcile_after.total_seconds()
+        if stuck := workers.stuck(limit):
+            raise kopf.PermanentError(
+                "stuck workers: "
+                + ", ".join(f"{ns}/{name} for {seconds:.0f}s" for (ns, name), seconds in stuck)
             )
-        # Who we are: the webhook lets only us remove others' decisions, steps never run as us.
-        state["username"] = await asyncio.to_thread(own_username, api_client)
-        reconciler = Reconciler(
-            cluster,
-            cache,
-            operator_config,
-            signing_key=state.get("key"),
-            operator_username=state["username"],
-        )
-        if operator_config.metrics_address:
-            metrics.serve(operator_config.metrics_address)
-        metrics.QUEUE_DEPTH.set_function(lambda: len(queue))  # read at each scrape
-        metrics.watch_cache(cache)
-        workers = Workers(queue, reconciler, operator_config.workers)
-        resync = Resync(cache, cluster)
-        state.update(queue=queue, workers=workers, resync=resync)
-        resync.start()
-        workers.start()
-        log.info(
-            "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
-            ",".join(operator_config.namespaces) or "(all)",
-            operator_config.trust_unverified_approvals,
-        )
+        return f"{workers.count} workers, none inside one reconcile for over {limit:.0f}s"
 
     @kopf.on.cleanup(registry=registry)
     async def stop(**_: Any) -> None:
@@ -137,7 +168,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
         if event.get("type") == "DELETED" and namespace:
             cache.forget((namespace, name))
-            return
+        # Deleted too: the reconcile finds it gone and drops it from appdeploy_releases.
         enqueue(namespace, name)
 
     def relisted() -> None:

@@ -1,13 +1,18 @@
 """One reconcile of one release: observe, plan, apply; return when to look again.
 
 Synchronous on purpose: it runs in a worker thread, and reads like the three
-steps it is. The observed Jobs come from the watch cache, but anything the
-planner would take as "deleted" is confirmed with a GET first, so a lagging
-cache can never fail a step or duplicate a Job.
+steps it is. When the API server refuses a Job for good, the refusal becomes
+one more observed fact and the release is planned again in the same pass,
+so the planner words the status and the Event, and status is written once.
+
+The observed Jobs come from the watch cache, but anything the planner would
+take as "deleted" is confirmed with a GET first, so a lagging cache can never
+fail a step or duplicate a Job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,15 +22,17 @@ from appdeploy.api.approvals import Target
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.config import OperatorConfig
-from appdeploy.engine import Observed, ObservedJob, PostEvent, Release, Settings, plan
+from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Settings, plan
 from appdeploy.k8s.annotations import read_requests
-from appdeploy.k8s.apply import apply_plan
+from appdeploy.k8s.apply import Applied, apply_plan
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.observe import controlled_pods, newest_pod, observed_job
 
 log = logging.getLogger("appdeploy.reconcile")
 
 RETRY_SOON = timedelta(seconds=0)
+PLAN_PASSES = 3
+"""Plans per reconcile: refusals found by one apply are planned around by the next."""
 
 
 class Reconciler:
@@ -37,6 +44,7 @@ class Reconciler:
         cache: ReleaseCache,
         config: OperatorConfig,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
         signing_key: bytes | None = None,
         operator_username: str = "",
     ) -> None:
@@ -63,23 +71,10 @@ class Reconciler:
             return None
         now = self.clock()
         observed = self.observe(key, release)
-        result = plan(
-            Release(
-                name=name,
-                namespace=namespace,
-                generation=int(release["metadata"].get("generation") or 1),
-                spec=release.get("spec") or {},
-                status=release.get("status"),
-                uid=str(release["metadata"].get("uid") or ""),
-            ),
-            observed,
-            now,
-            self.settings,
-        )
-        ttl = self.config.job_ttl
-        applied = apply_plan(
-            self.cluster, release, result, now, int(ttl.total_seconds()) if ttl else None
-        )
+        result, applied = self._plan_and_apply(release, observed, now)
+        if applied.refused:
+            log.warning("%s/%s: Jobs refused again in one pass; retrying", namespace, name)
+            return RETRY_SOON
         if applied.conflict:
             log.debug("%s/%s changed while planning; reconciling again", namespace, name)
             metrics.RECONCILES.labels("conflict").inc()
@@ -89,6 +84,29 @@ class Reconciler:
         for event in result.of_type(PostEvent):
             metrics.EVENTS.labels(str(event.type), str(event.reason)).inc()
         return result.requeue_after
+
+    def _plan_and_apply(
+        self, release: dict[str, Any], observed: Observed, now: datetime
+    ) -> tuple[Plan, Applied]:
+        metadata = release["metadata"]
+        subject = Release(
+            name=metadata["name"],
+            namespace=metadata["namespace"],
+            generation=int(metadata.get("generation") or 1),
+            spec=release.get("spec") or {},
+            status=release.get("status"),
+            uid=str(metadata.get("uid") or ""),
+        )
+        ttl = self.config.job_ttl
+        ttl_seconds = int(ttl.total_seconds()) if ttl else None
+        for _ in range(PLAN_PASSES):
+            result = plan(subject, observed, now, self.settings)
+            applied = apply_plan(self.cluster, release, result, now, ttl_seconds)
+            if not applied.refused:
+                break
+            refused = observed.refused_jobs + applied.refused
+            observed = dataclasses.replace(observed, refused_jobs=refused)
+        return result, applied
 
     def observe(self, key: Key, release: dict[str, Any]) -> Observed:
         """What the planner needs: this release's Jobs (confirmed), and its annotations."""

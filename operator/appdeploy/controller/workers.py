@@ -3,12 +3,19 @@
 A failed reconcile is retried with a per-key exponential backoff (1s doubling
 to 5 minutes), so a broken API call never spins and never stops the release
 for good.
+
+Each worker records when it entered its current reconcile, so the liveness
+probe can tell a worker that is busy from one that is stuck (every API call
+has a timeout, so a reconcile far longer than those is a bug or a hang that
+only a restart cures).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from kubernetes.client.exceptions import ApiException
 
@@ -26,19 +33,35 @@ MAX_ERROR_DELAY = 300.0
 class Workers:
     """A pool of asyncio tasks draining one WorkQueue."""
 
-    def __init__(self, queue: WorkQueue[Key], reconciler: Reconciler, count: int) -> None:
+    def __init__(
+        self,
+        queue: WorkQueue[Key],
+        reconciler: Reconciler,
+        count: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.queue = queue
         self.reconciler = reconciler
         self.count = count
+        self.clock = clock
         self._errors: dict[Key, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._busy: dict[int, tuple[Key, float]] = {}
+        """Worker index -> (key, clock reading when its reconcile began); loop thread only."""
 
     def start(self) -> None:
         """Start the worker tasks in the running loop."""
         self._tasks = [
-            asyncio.create_task(self._work(), name=f"appdeploy-worker-{index}")
+            asyncio.create_task(self._work(index), name=f"appdeploy-worker-{index}")
             for index in range(self.count)
         ]
+
+    def stuck(self, limit: float) -> list[tuple[Key, float]]:
+        """(key, seconds) of each reconcile that has been running longer than ``limit`` seconds."""
+        now = self.clock()
+        return sorted(
+            (key, now - began) for key, began in self._busy.values() if now - began > limit
+        )
 
     async def stop(self) -> None:
         """Cancel the workers and wait for them."""
@@ -46,9 +69,10 @@ class Workers:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _work(self) -> None:
+    async def _work(self, index: int) -> None:
         while True:
             key = await self.queue.get()
+            self._busy[index] = (key, self.clock())
             try:
                 with metrics.RECONCILE_SECONDS.time():
                     delay = await asyncio.to_thread(self.reconciler.reconcile, key)
@@ -70,6 +94,8 @@ class Workers:
                 self.queue.done(key)
                 self.queue.add_after(key, wait)
                 continue
+            finally:
+                self._busy.pop(index, None)
             self._errors.pop(key, None)
             self.queue.done(key)
             if delay is not None:

@@ -21,6 +21,7 @@ from appdeploy.engine.inputs import (
     ObservedDecision,
     ObservedJob,
     ObservedRequest,
+    RefusedJob,
     Release,
     Settings,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "ObservedRequest",
     "Plan",
     "PostEvent",
+    "RefusedJob",
     "Release",
     "RemoveAnnotation",
     "Settings",

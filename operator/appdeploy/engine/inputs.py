@@ -104,6 +104,19 @@ class ObservedRequest:
 
 
 @dataclass(frozen=True)
+class RefusedJob:
+    """A Job the API server refused to create in this pass, with an answer that will not heal.
+
+    Set by the operator after a create came back 400, 403, 404 or 422, or
+    found a Job of that name that is not this release's (docs/operator.md).
+    """
+
+    name: str
+    message: str
+    """The API server's words, e.g. ``spec.template.spec.containers[0].env[0].name: Invalid``."""
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything the operator saw for one release."""
 
@@ -111,6 +124,7 @@ class Observed:
     decisions: tuple[ObservedDecision, ...] = ()
     retry: ObservedRequest | None = None
     cancel: ObservedRequest | None = None
+    refused_jobs: tuple[RefusedJob, ...] = ()
 
 
 @dataclass(frozen=True)

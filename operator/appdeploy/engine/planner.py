@@ -36,6 +36,7 @@ from appdeploy.engine.summary import (
     derive_phase,
     next_wakeup,
     run_message,
+    stalled_because,
     transition_events,
 )
 from appdeploy.engine.verification import reverify_gates
@@ -73,13 +74,14 @@ def plan(
         now=now,
         settings=settings,
         jobs=trusted_jobs(release, observed.jobs, previous),
+        refused={job.name: job.message for job in observed.refused_jobs},
     )
     if previous.run != release.generation or not _matches(state):
         start_run(state, previous)
         before: dict[str, Any] = {}
         before_phase = Phase.PENDING
     else:
-        before = {s.name: (s.phase, s.attempts) for s in previous.steps}
+        before = {s.name: (s.phase, s.attempts, s.job_refused) for s in previous.steps}
         before_phase = derive_phase(previous.steps)
         reverify_gates(state)
 
@@ -100,7 +102,12 @@ def plan(
     if status.phase.is_terminal:
         status.finished_at = status.finished_at or now
     status.conditions = conditions_for(
-        status.phase, status.message, release.generation, previous.conditions, now
+        status.phase,
+        status.message,
+        release.generation,
+        previous.conditions,
+        now,
+        stalled=stalled_because(status),
     )
     transition_events(state, before, before_phase)
     return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))

@@ -22,6 +22,7 @@ class Reason(StrEnum):
     STEP_RETRYING = "StepRetrying"
     STEP_SKIPPED = "StepSkipped"
     STEP_CANCELLED = "StepCancelled"
+    JOB_REFUSED = "JobRefused"
     GATE_WAITING = "GateWaiting"
     APPROVAL_ACCEPTED = "ApprovalAccepted"
     APPROVAL_REFUSED = "ApprovalRefused"

@@ -133,6 +133,7 @@ def _reset(status: StepStatus) -> None:
     status.finished_at = None
     status.deadline = None
     status.next_attempt_at = None
+    status.job_refused = ""
     status.message = ""
     status.outputs = {}
     status.approvals = []

@@ -3,7 +3,11 @@
 Attempt numbers only grow within a run (a manual retry continues the count),
 so every Job name is used once and each attempt stays visible. A Job that
 exists for the next attempt before status says so (the operator crashed after
-creating it) is adopted, never created twice.
+creating it) is adopted, never created twice. A Job the API server refuses
+(an answer that retrying the same request cannot change) is not an attempt:
+the step waits in Retrying with the refusal, and asks again after
+``REFUSED_JOB_RETRY`` in case the cause was outside the spec (RBAC, a quota,
+a foreign Job holding the name); a new spec asks at once.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from appdeploy.api.timestamps import format_timestamp
 from appdeploy.engine.actions import CreateJob, DeleteJob
 from appdeploy.engine.inputs import JobState, ObservedJob, Release
 from appdeploy.engine.state import RunState
+
+REFUSED_JOB_RETRY = timedelta(seconds=30)
+"""Often enough that a fixed RBAC rule or a freed quota is noticed soon; one POST per try."""
 
 
 def trusted_jobs(
@@ -62,6 +69,9 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
         adopted.name if adopted else job_name_for(state.release.name, spec.name, state.run, attempt)
     )
     if adopted is None:
+        if name in state.refused:
+            job_refused(state, status, name, state.refused[name])
+            return
         try:
             resolved = resolve_run(spec.run, state.values(state.is_finally(spec.name)))
         except UnresolvedReference as error:
@@ -88,6 +98,17 @@ def start_attempt(state: RunState, spec: Step, status: StepStatus) -> None:
     status.started_at = status.started_at or state.now
     status.next_attempt_at = None
     status.message = ""
+    status.job_refused = ""
+
+
+def job_refused(state: RunState, status: StepStatus, name: str, message: str) -> None:
+    """The API server refused the next attempt's Job: wait, counting no attempt, and say why."""
+    status.phase = StepPhase.RETRYING
+    status.job_refused = f"the API server refused its Job {name}: {message}"
+    status.next_attempt_at = state.now + REFUSED_JOB_RETRY
+    status.message = (
+        f"{status.job_refused}; trying again at {format_timestamp(status.next_attempt_at)}"
+    )
 
 
 def follow_job(state: RunState, spec: Step, status: StepStatus) -> bool:
@@ -162,6 +183,7 @@ def finish(
     status.message = message
     status.finished_at = at or state.now
     status.next_attempt_at = None
+    status.job_refused = ""
 
 
 def failure_message(job: ObservedJob, timeout: timedelta) -> str:

@@ -30,6 +30,8 @@ class RunState:
     settings: Settings
     jobs: dict[tuple[str, int], ObservedJob]
     """Jobs of the current run by (step, attempt)."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Job names the API server refused to create in this pass, with its message."""
     actions: list[Action] = field(default_factory=list)
     started: set[tuple[str, int]] = field(default_factory=set)
     """Attempts started in this pass: their Jobs cannot be observed yet."""

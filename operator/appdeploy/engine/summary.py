@@ -2,7 +2,8 @@
 
 The phase is derived from the step phases alone, so it can never disagree
 with them. Conditions follow kstatus: Ready (succeeded), Reconciling (still
-moving), Stalled (ended without success, or invalid); their
+moving), Stalled (ended without success, invalid, or blocked by a Job the
+API server refuses, and then not Reconciling, as kstatus reads it); their
 ``lastTransitionTime`` moves only when their status flips.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from appdeploy.api.spec import StepType
 from appdeploy.api.status import (
+    AppDeploymentStatus,
     Condition,
     ConditionStatus,
     Phase,
@@ -28,6 +30,7 @@ from appdeploy.engine.state import RunState
 
 READY, RECONCILING, STALLED = "Ready", "Reconciling", "Stalled"
 INVALID_REASON = "InvalidSpec"
+JOB_REFUSED_REASON = "JobRefused"
 
 
 def derive_phase(steps: Sequence[StepStatus]) -> Phase:
@@ -66,9 +69,17 @@ def run_message(state: RunState, phase: Phase) -> str:
             parts.append(describe_waiting_gate(state, state.spec_step(status.name), status))
         elif status.phase is StepPhase.RUNNING and status.type is StepType.WAIT:
             parts.append(f"{status.name}: waiting until {at}")
+        elif status.phase is StepPhase.RETRYING and status.job_refused:
+            parts.append(f"{status.name}: {status.job_refused}; trying again at {at}")
         elif status.phase is StepPhase.RETRYING:
             parts.append(f"{status.name}: retrying at {at}")
     return "; ".join(parts) or "starting"
+
+
+def stalled_because(status: AppDeploymentStatus) -> str:
+    """Why the run cannot move without someone fixing something, or "" (a refused Job)."""
+    refused = next((step for step in status.steps if step.job_refused), None)
+    return f"step {refused.name}: {refused.job_refused}" if refused else ""
 
 
 def conditions_for(
@@ -77,13 +88,18 @@ def conditions_for(
     generation: int,
     previous: Sequence[Condition],
     now: datetime,
+    *,
+    stalled: str = "",
 ) -> list[Condition]:
-    """Ready, Reconciling and Stalled for a phase, keeping transition times that did not flip."""
+    """Ready, Reconciling and Stalled for a phase, keeping transition times that did not flip.
+
+    ``stalled`` (from ``stalled_because``) makes Stalled true with reason JobRefused.
+    """
     reason = INVALID_REASON if phase is Phase.INVALID else str(phase)
     wanted = {
         READY: phase is Phase.SUCCEEDED,
-        RECONCILING: not phase.is_terminal,
-        STALLED: phase in (Phase.FAILED, Phase.CANCELLED, Phase.INVALID),
+        RECONCILING: not phase.is_terminal and not stalled,
+        STALLED: phase in (Phase.FAILED, Phase.CANCELLED, Phase.INVALID) or bool(stalled),
     }
     before = {condition.type: condition for condition in previous}
     conditions = []
@@ -92,12 +108,13 @@ def conditions_for(
         old = before.get(kind)
         transition = old.last_transition_time if old and old.status == status else now
         shown = message if kind == READY or true else ""
+        refused = kind == STALLED and bool(stalled)
         conditions.append(
             Condition(
                 type=kind,
                 status=status,
-                reason=reason,
-                message=shown,
+                reason=JOB_REFUSED_REASON if refused else reason,
+                message=stalled if refused else shown,
                 observed_generation=generation,
                 last_transition_time=transition,
             )
@@ -106,12 +123,12 @@ def conditions_for(
 
 
 def transition_events(
-    state: RunState, before: dict[str, tuple[StepPhase, int]], before_phase: Phase
+    state: RunState, before: dict[str, tuple[StepPhase, int, str]], before_phase: Phase
 ) -> None:
-    """One Event per step transition and per change of the run's phase."""
+    """One Event per step transition (or new Job refusal) and per change of the run's phase."""
     for status in state.status.steps:
         old = before.get(status.name)
-        if old is not None and old == (status.phase, status.attempts):
+        if old is not None and old == (status.phase, status.attempts, status.job_refused):
             continue
         _step_event(state, status)
     phase = state.status.phase
@@ -143,6 +160,8 @@ def _step_event(state: RunState, status: StepStatus) -> None:
             state.post(EventType.NORMAL, Reason.STEP_SUCCEEDED, f"{name} succeeded{detail}")
         case StepPhase.FAILED:
             state.warn(Reason.STEP_FAILED, f"{name} failed{detail}")
+        case StepPhase.RETRYING if status.job_refused:
+            state.warn(Reason.JOB_REFUSED, f"step {name}: {status.job_refused}")
         case StepPhase.RETRYING:
             state.warn(Reason.STEP_RETRYING, f"{name}{detail}")
         case StepPhase.SKIPPED:

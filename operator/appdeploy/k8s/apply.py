@@ -1,10 +1,22 @@
 """Applying a Plan to the cluster, idempotently and in a crash-safe order.
 
-Order: create Jobs, delete Jobs, write status, remove annotations, post
+Order: create Jobs, write status, delete Jobs, remove annotations, post
 Events. A Job created before a crash is adopted by the next pass (its name is
 deterministic); a status write that loses the optimistic-concurrency race
 skips the rest, so annotations are only removed once their effect is stored
 and Events (derived from the status change) are posted exactly when it lands.
+Jobs are deleted only once the status that explains the deletion (a timeout,
+a cancel, a superseded run) is stored: deleted first, a lost race would leave
+a status that still says Running and a Job that is gone, which the next pass
+must read as "deleted before it finished". A crash between the write and the
+delete is safe because the planner asks again for every active Job that is
+not a running attempt (engine/runs.py delete_orphans).
+
+A create the API server refuses for good (``REFUSED``: the request itself is
+wrong, or forbidden, or the name belongs to someone else's Job) is not an
+error to retry with backoff: it stops the pass before the status write and is
+reported in ``Applied.refused``, for the planner to record (docs/operator.md,
+"Which API answers heal"). Any other error propagates and the worker retries.
 """
 
 from __future__ import annotations
@@ -16,25 +28,28 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from appdeploy.engine import CreateJob, DeleteJob, Plan, PostEvent, RemoveAnnotation
-from appdeploy.k8s.cluster import CONFLICT, Cluster
+from appdeploy.engine import CreateJob, DeleteJob, Plan, PostEvent, RefusedJob, RemoveAnnotation
+from appdeploy.k8s.cluster import CONFLICT, Cluster, api_message
 from appdeploy.k8s.failpoints import failpoint
 from appdeploy.k8s.jobs import build_job
 
 log = logging.getLogger("appdeploy")
 
 
-class JobNameTaken(Exception):
-    """A Job with an attempt's name exists but belongs to something else."""
+REFUSED = frozenset({400, 403, 404, 422})
+"""Create answers that the same request will get again: bad request, forbidden, no
+such namespace, invalid. 409 (adopted or refused below), 429, 5xx and timeouts heal."""
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What happened: whether status was written, and whether the write lost a race."""
+    """What happened: whether status was written, whether it lost a race, what was refused."""
 
     status_written: bool
     conflict: bool
     jobs_created: int
+    refused: tuple[RefusedJob, ...] = ()
+    """Jobs the API server refused; nothing after the creates was applied."""
 
 
 def apply_plan(
@@ -49,23 +64,34 @@ def apply_plan(
     namespace, name, uid = metadata["namespace"], metadata["name"], metadata["uid"]
     created = 0
     planned = plan.status.model_copy(deep=True)
+    refused: list[RefusedJob] = []
     for action in plan.of_type(CreateJob):
         manifest = build_job(action, name, uid, job_ttl_seconds)
-        job, fresh = cluster.create_job(namespace, manifest)
+        try:
+            job, fresh = cluster.create_job(namespace, manifest)
+        except ApiException as error:
+            if error.status not in REFUSED:
+                raise
+            refused.append(RefusedJob(action.name, api_message(error)))
+            continue
         if not fresh and not _owned_by(job, uid):
-            raise JobNameTaken(
-                f"Job {action.name} exists in {namespace} but is not owned by AppDeployment "
-                f"{name} (uid {uid}); delete or rename it"
+            refused.append(
+                RefusedJob(
+                    action.name,
+                    f"a Job of that name exists in {namespace} that AppDeployment {name} "
+                    "did not create; delete or rename it",
+                )
             )
+            continue
         created += fresh
         # Only the API server knows the uid; from now on no other Job counts for this attempt.
-        step = planned.step(action.step)
-        if step.job == action.name:
+        step = next((s for s in planned.steps if s.name == action.step), None)
+        if step is not None and step.job == action.name:
             step.job_uid = job["metadata"]["uid"]
     if created:
         failpoint("after-job-create")
-    for delete in plan.of_type(DeleteJob):
-        cluster.delete_job(namespace, delete.name)
+    if refused:  # the planned status claims those Jobs run: the planner must decide again
+        return Applied(False, False, created, tuple(refused))
 
     status = plan.wire_status() if plan.stored_status is not None else planned.to_wire()
     written = False
@@ -80,6 +106,8 @@ def apply_plan(
         written = True
         failpoint("after-status-write")
 
+    for delete in plan.of_type(DeleteJob):
+        cluster.delete_job(namespace, delete.name)
     annotations = metadata.get("annotations") or {}
     removals = {
         action.key: annotations[action.key]

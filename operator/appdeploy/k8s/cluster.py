@@ -3,6 +3,10 @@
 Every call the operator makes goes through here, so the set of verbs (and
 the RBAC they need) is visible in one file: AppDeployments get / update
 status / patch; Jobs get / list / create / delete; pods list; Events create.
+
+Every call carries a connect and a read timeout: without one, a half-open
+connection (an API server that accepted and then vanished behind a dead load
+balancer) blocks the worker thread forever, and nothing else notices.
 """
 
 from __future__ import annotations
@@ -19,6 +23,21 @@ from appdeploy.k8s.labels import API_VERSION, CONTROLLER_UID, GROUP, KIND, PLURA
 
 CONFLICT, NOT_FOUND, ALREADY_EXISTS, UNPROCESSABLE = 409, 404, 409, 422
 COMPONENT = "appdeploy-operator"
+DEFAULT_TIMEOUT = (5.0, 30.0)
+"""(connect, read) seconds of every request unless the operator is told otherwise."""
+
+
+MESSAGE_LIMIT = 512
+
+
+def api_message(error: ApiException) -> str:
+    """The API server's own explanation (the Status ``message``), shortened; else the reason."""
+    try:
+        message = str(json.loads(error.body or "").get("message") or "")
+    except (ValueError, AttributeError):
+        message = ""
+    message = message or f"{error.status} {error.reason}"
+    return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
 
 
 class Cluster:
@@ -28,10 +47,13 @@ class Cluster:
         self,
         api_client: client.ApiClient,
         on_request: Callable[[str, str], None] = lambda verb, resource: None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ) -> None:
         self.api_client = api_client
         self.on_request = on_request
         """Called with (verb, resource) before every API request, for metrics."""
+        self.timeout = timeout
+        """(connect, read) seconds of each request; a read timeout counts from the last byte."""
         self.custom = client.CustomObjectsApi(api_client)
         self.batch = client.BatchV1Api(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -45,7 +67,9 @@ class Cluster:
         """The AppDeployment, or None if it is gone."""
         self.on_request("get", "appdeployments")
         try:
-            body = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+            body = self.custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=self.timeout
+            )
         except ApiException as error:
             if error.status == NOT_FOUND:
                 return None
@@ -58,7 +82,13 @@ class Cluster:
         metadata = release["metadata"]
         body = {**release, "status": status}
         updated = self.custom.replace_namespaced_custom_object_status(
-            GROUP, VERSION, metadata["namespace"], PLURAL, metadata["name"], body
+            GROUP,
+            VERSION,
+            metadata["namespace"],
+            PLURAL,
+            metadata["name"],
+            body,
+            _request_timeout=self.timeout,
         )
         return cast(dict[str, Any], updated)
 
@@ -88,6 +118,7 @@ class Cluster:
                 name,
                 operations,
                 _content_type="application/json-patch+json",
+                _request_timeout=self.timeout,
             )
         except ApiException as error:
             if error.status == NOT_FOUND:
@@ -102,7 +133,9 @@ class Cluster:
         """A Job, or None if it does not exist."""
         self.on_request("get", "jobs")
         try:
-            return self._plain(self.batch.read_namespaced_job(name, namespace))
+            return self._plain(
+                self.batch.read_namespaced_job(name, namespace, _request_timeout=self.timeout)
+            )
         except ApiException as error:
             if error.status == NOT_FOUND:
                 return None
@@ -112,7 +145,11 @@ class Cluster:
         """Create a Job; on AlreadyExists return the existing one. (job, created)."""
         self.on_request("create", "jobs")
         try:
-            job = self.batch.create_namespaced_job(namespace, manifest)  # type: ignore[arg-type]
+            job = self.batch.create_namespaced_job(
+                namespace,
+                manifest,  # type: ignore[arg-type]
+                _request_timeout=self.timeout,
+            )
             return self._plain(job), True
         except ApiException as error:
             if error.status != ALREADY_EXISTS:
@@ -126,7 +163,9 @@ class Cluster:
         """Delete a Job and (in the background) its pods; NotFound is fine."""
         self.on_request("delete", "jobs")
         try:
-            self.batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+            self.batch.delete_namespaced_job(
+                name, namespace, propagation_policy="Background", _request_timeout=self.timeout
+            )
         except ApiException as error:
             if error.status != NOT_FOUND:
                 raise
@@ -135,7 +174,9 @@ class Cluster:
         """The pods labelled with a Job's controller uid (ownership is checked by the caller)."""
         self.on_request("list", "pods")
         pods = self.core.list_namespaced_pod(
-            namespace, label_selector=f"{CONTROLLER_UID}={job_uid}"
+            namespace,
+            label_selector=f"{CONTROLLER_UID}={job_uid}",
+            _request_timeout=self.timeout,
         )
         return [self._plain(pod) for pod in pods.items]
 
@@ -146,7 +187,12 @@ class Cluster:
             self.batch.list_namespaced_job if resource == "jobs" else self.core.list_namespaced_pod
         )
         # Raw JSON: only uids are read, and building client models for every item is slow.
-        response = list_objects(namespace, label_selector=label_selector, _preload_content=False)
+        response = list_objects(
+            namespace,
+            label_selector=label_selector,
+            _preload_content=False,
+            _request_timeout=self.timeout,
+        )
         items = json.loads(response.data).get("items") or []
         return {str(item["metadata"]["uid"]) for item in items}
 
@@ -185,4 +231,5 @@ class Cluster:
                 "lastTimestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "count": 1,
             },
+            _request_timeout=self.timeout,
         )

@@ -17,11 +17,19 @@ DATA_KEY = "key"
 KEY_BYTES = 32
 
 
-def load_or_create_key(api_client: client.ApiClient, namespace: str, name: str) -> bytes:
-    """The key in Secret namespace/name; a new random one is stored if the Secret is absent."""
+def load_or_create_key(
+    api_client: client.ApiClient,
+    namespace: str,
+    name: str,
+    timeout: tuple[float, float] | None = None,
+) -> bytes:
+    """The key in Secret namespace/name; a new random one is stored if the Secret is absent.
+
+    ``timeout`` is (connect, read) seconds per request, as in k8s/cluster.py.
+    """
     core = client.CoreV1Api(api_client)
     try:
-        secret = core.read_namespaced_secret(name, namespace)
+        secret = core.read_namespaced_secret(name, namespace, _request_timeout=timeout)
     except ApiException as error:
         if error.status != 404:
             raise
@@ -32,11 +40,15 @@ def load_or_create_key(api_client: client.ApiClient, namespace: str, name: str) 
             "data": {DATA_KEY: fresh},
         }
         try:
-            core.create_namespaced_secret(namespace, body)  # type: ignore[arg-type]
+            core.create_namespaced_secret(
+                namespace,
+                body,  # type: ignore[arg-type]
+                _request_timeout=timeout,
+            )
         except ApiException as race:
             if race.status != 409:
                 raise
-        secret = core.read_namespaced_secret(name, namespace)
+        secret = core.read_namespaced_secret(name, namespace, _request_timeout=timeout)
     data = (secret.data or {}).get(DATA_KEY)
     if not data:
         raise ValueError(f"Secret {namespace}/{name} has no data key {DATA_KEY!r}")
