@@ -138,3 +138,20 @@ def test_a_signature_made_for_another_run_does_not_count() -> None:
     sim.decisions[stale.annotation] = stale
     sim.reconcile()
     assert sim.step("qa").approvals == []
+
+
+def test_a_person_whose_recorded_approval_no_longer_verifies_may_approve_again() -> None:
+    sim = Simulation.of("linear")
+    sim.complete("build", '{"buildNumber": "1"}')
+    sim.approve("qa", "alice", comment="first")
+    tampered = copy.deepcopy(sim.status or {})
+    qa_of(tampered)["approvals"][0]["signature"] = "0" * 64  # e.g. recorded before signatures
+    sim.status = tampered
+    sim.advance(timedelta(minutes=1))
+    assert [a.verified for a in sim.step("qa").approvals] == [False]
+    sim.approve("qa", "alice", comment="again")
+    assert [(a.user, a.comment, a.verified) for a in sim.step("qa").approvals] == [
+        ("alice", "again", True)
+    ]
+    sim.approve("qa", "alice", comment="third time")
+    assert "alice already approved qa" in sim.warnings()[-1]

@@ -138,6 +138,7 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
     )
     # Counted only while its signature verifies: recomputed on every pass.
     approval.verified = approval_verifies(state, decision.gate, approval)
+    status.approvals = [a for a in status.approvals if a.user != decision.user]
     status.approvals.append(approval)
     count = len(counted_approvers(state, status))
     state.post(
@@ -179,7 +180,12 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     status = state.step(decision.gate)
     if status.phase is not StepPhase.WAITING:
         return not_waiting_message(state, decision.gate)
-    previous = next((a for a in status.approvals if a.user == decision.user), None)
+    # Only an approval that counts bars a second one: a record that no longer verifies
+    # (altered, or from before signatures were kept) is replaced by a new decision.
+    trusted = state.settings.trust_unverified_approvals
+    previous = next(
+        (a for a in status.approvals if a.user == decision.user and (a.verified or trusted)), None
+    )
     if previous is not None:
         same = previous.comment == decision.comment and decision.at in (None, previous.at)
         if same and decision.kind is DecisionKind.APPROVE:
