@@ -17,7 +17,9 @@ from appdeploy.api.pod_policy import ADMIN_ALLOWS_ALL
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
+from appdeploy.api.text import escape_line
 from appdeploy.api.timestamps import format_timestamp
+from appdeploy.api.tolerant import validate_known
 from appdeploy.api.validation import parse_spec
 from appdeploy.engine.gates import who_may_decide
 
@@ -30,7 +32,8 @@ def read_release(body: Mapping[str, Any]) -> tuple[AppDeploymentSpec | None, App
     except InvalidSpec:
         spec = None
     try:
-        status = AppDeploymentStatus.model_validate(body.get("status") or {})
+        # As the operator reads it: fields a newer operator added are ignored, not fatal.
+        status = validate_known(AppDeploymentStatus, body.get("status") or {})
     except ValidationError:
         status = AppDeploymentStatus()
     return spec, status
@@ -55,7 +58,10 @@ def _duration(step: StepStatus, now: datetime) -> str:
 def _detail(step: StepStatus, spec: AppDeploymentSpec | None) -> str:
     gate = spec.step(step.name).gate if spec and step.name in _names(spec) else None
     if gate is not None and step.phase is StepPhase.WAITING:
-        approvers = ", ".join(a.user for a in step.approvals) or "nobody yet"
+        approvers = (
+            ", ".join(a.user + ("" if a.verified else " (unverified)") for a in step.approvals)
+            or "nobody yet"
+        )
         until = format_timestamp(step.deadline) if step.deadline else "no deadline"
         return (
             f"{len(step.approvals)} of {gate.required} from {who_may_decide(gate)} until "
@@ -84,7 +90,7 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
     )
     lines = [header]
     if status.message:
-        lines.append(status.message)
+        lines.append(escape_line(status.message))
     finally_names = {step.name for step in spec.finally_} if spec else set()
     rows = [["STEP", "TYPE", "PHASE", "ATTEMPTS", "DURATION", "DETAIL"]]
     for step in status.steps:
@@ -102,7 +108,27 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
         )
     if len(rows) > 1:
         lines += ["", table(rows)]
+    if status.decisions:
+        lines += ["", decisions_table(status)]
     return "\n".join(lines)
+
+
+def decisions_table(status: AppDeploymentStatus) -> str:
+    """The run's audit trail: every accepted approve, reject, retry and cancel, oldest first."""
+    rows = [["AT", "ACTION", "TARGET", "BY", "VERIFIED", "COMMENT"]]
+    for decision in status.decisions:
+        comment = escape_line(decision.comment)
+        rows.append(
+            [
+                format_timestamp(decision.at),
+                str(decision.kind),
+                decision.target or "-",
+                decision.user,
+                "yes" if decision.verified else "no",
+                comment if len(comment) <= 60 else comment[:57] + "...",
+            ]
+        )
+    return table(rows)
 
 
 def list_rows(items: list[Mapping[str, Any]]) -> str:
@@ -111,7 +137,8 @@ def list_rows(items: list[Mapping[str, Any]]) -> str:
     for body in sorted(items, key=lambda item: str(item["metadata"]["name"])):
         _, status = read_release(body)
         spec = body.get("spec") or {}
-        message = status.message if len(status.message) <= 90 else status.message[:87] + "..."
+        text = escape_line(status.message)
+        message = text if len(text) <= 90 else text[:87] + "..."
         rows.append(
             [
                 str(body["metadata"]["name"]),

@@ -8,6 +8,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from appdeploy.api.text import escape_line
+
 FORMATS = ("text", "json")
 
 
@@ -41,18 +43,6 @@ class TextFormatter(logging.Formatter):
         safe = copy.copy(record)
         safe.msg, safe.args = escape_line(record.getMessage()), None
         return super().format(safe)
-
-
-def escape_line(text: str) -> str:
-    """``text`` on one line: ``\\n`` for newlines, ``\\x..`` for other control characters."""
-    return "".join(
-        "\\n" if char == "\n" else char if char == "\t" or char.isprintable() else _code(char)
-        for char in text
-    )
-
-
-def _code(char: str) -> str:
-    return char.encode("unicode_escape").decode("ascii")
 
 
 def configure_logging(log_format: str, verbose: bool) -> None:

@@ -1,0 +1,35 @@
+"""``kubectl appdeploy status`` shows the audit trail, and what people wrote stays on one line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from appdeploy.cli.release_view import list_rows, status_text
+from tests.unit.harness import Simulation
+
+
+def stored(sim: Simulation) -> dict[str, object]:
+    return {"metadata": {"name": "rel"}, "spec": sim.spec, "status": sim.status}
+
+
+def test_status_lists_every_accepted_action_with_who_and_whether_it_was_verified() -> None:
+    sim = Simulation.of("linear")
+    sim.complete("build", '{"buildNumber": "1"}')
+    sim.approve("qa", "alice", comment="ok on iPhone 15\nSECOND LINE")
+    sim.approve("qa", "bob", verified=False)  # refused: not verified, not in the trail
+    text = status_text(stored(sim), sim.now + timedelta(minutes=1))
+    trail = text.split("\n\n")[-1].splitlines()
+    assert trail[0].split() == ["AT", "ACTION", "TARGET", "BY", "VERIFIED", "COMMENT"]
+    assert trail[1].split()[1:5] == ["approve", "qa", "alice", "yes"]
+    assert trail[1].endswith("ok on iPhone 15\\nSECOND LINE")
+    assert len(trail) == 2
+    assert "approved: alice" in text
+
+
+def test_messages_with_control_characters_stay_on_one_row() -> None:
+    sim = Simulation.of("linear")
+    sim.fail("build", message="boom\n\x1b[2Jrepainted")
+    sim.complete("notify")
+    rows = list_rows([stored(sim)]).splitlines()
+    assert len(rows) == 2
+    assert "\x1b" not in rows[1] and "\\x1b" in rows[1]
