@@ -3,7 +3,9 @@ with exactly one Job per (run, step, attempt) and no approval lost or counted tw
 
 Each story runs its own operator on its own namespace (not one the shared
 operator watches), armed with a failpoint (``APPDEPLOY_FAILPOINTS``) that
-makes the process kill itself at that exact point of applying a plan.
+makes the process kill itself at that exact point of applying a plan. Every
+operator serves the admission webhooks on 127.0.0.1 with the same key, so
+decisions are signed by the webhook and verified, never trusted unsigned.
 "Exactly one Job" counts creations (distinct Job uids on a watch started before
 the story), since a Job deleted and created again keeps its deterministic name.
 """
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from appdeploy.api.naming import job_name_for
+from appdeploy.k8s.annotations import authored_key
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.integration.job_creations import JobCreations
@@ -28,21 +31,28 @@ from tests.integration.releases import (
     release_spec,
     run_step,
 )
+from tests.integration.signed_webhook import SignedWebhook
 
 TIMEOUT = 60.0
+ALICE = authored_key("approve", "qa", "alice")
+"""Where the webhook puts alice's approval of qa."""
 
 
 class CrashableOperator:
     """Starts operators on one namespace; each may be armed with failpoints."""
 
-    def __init__(self, kubeconfig: Path, namespace: str, logs: Path) -> None:
+    def __init__(
+        self, kubeconfig: Path, namespace: str, logs: Path, webhook: SignedWebhook
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.namespace = namespace
         self.logs = logs
+        self.webhook = webhook
         self.current: OperatorProcess | None = None
         self.started = 0
 
-    def start(self, failpoints: str = "") -> OperatorProcess:
+    def start(self, failpoints: str = "", *, live: bool = True) -> OperatorProcess:
+        """Start an operator; ``live``: wait until the API server calls its webhooks."""
         self.started += 1
         previous = os.environ.get("APPDEPLOY_FAILPOINTS")
         os.environ["APPDEPLOY_FAILPOINTS"] = failpoints
@@ -50,13 +60,15 @@ class CrashableOperator:
             self.current = OperatorProcess(
                 self.kubeconfig,
                 self.logs / f"operator-{self.started}.log",
-                ["--trust-unverified-approvals", "-n", self.namespace],
+                [*self.webhook.operator_args(), "-n", self.namespace],
             ).start()
         finally:
             if previous is None:
                 os.environ.pop("APPDEPLOY_FAILPOINTS", None)
             else:
                 os.environ["APPDEPLOY_FAILPOINTS"] = previous
+        if live:
+            self.webhook.ensure_live()
         return self.current
 
     def wait_until_crashed(self) -> None:
@@ -80,10 +92,14 @@ def crash_namespace(unwatched_namespace: str) -> str:
 
 
 @pytest.fixture
-def operators(cluster: Any, crash_namespace: str, tmp_path: Path) -> Iterator[CrashableOperator]:
-    crashable = CrashableOperator(cluster.kubeconfig, crash_namespace, tmp_path)
+def operators(
+    cluster: Any, api_client: Any, crash_namespace: str, tmp_path: Path
+) -> Iterator[CrashableOperator]:
+    webhook = SignedWebhook(api_client, crash_namespace, tmp_path)
+    crashable = CrashableOperator(cluster.kubeconfig, crash_namespace, tmp_path, webhook)
     yield crashable
     crashable.stop()
+    webhook.remove()
 
 
 @pytest.fixture
@@ -106,7 +122,7 @@ def alice_annotates(story: Releases) -> None:
 def test_a_crash_right_after_creating_a_job(
     operators: CrashableOperator, story: Releases, job_creations: JobCreations
 ) -> None:
-    operators.start(failpoints="after-job-create")
+    operators.start(failpoints="after-job-create", live=False)
     story.apply("shop", release_spec(run_step("build", seconds=1), run_step("ship", ["build"])))
     operators.wait_until_crashed()
     assert story.job_names("shop") == [job_name_for("shop", "build", 1, 1)]
@@ -129,17 +145,20 @@ def test_a_crash_between_an_approval_and_its_status_write(
     operators.start(failpoints="before-status-write")
     alice_annotates(story)
     operators.wait_until_crashed()
-    assert "approve.appdeploy.dev/qa" in story.annotations("shop"), "nothing was lost"
+    assert ALICE in story.annotations("shop"), "nothing was lost"
 
     operators.start()
     wait_for(
-        lambda: "approve.appdeploy.dev/qa" not in story.annotations("shop"),
+        lambda: ALICE not in story.annotations("shop"),
         TIMEOUT,
         "the restarted operator to take alice's approval",
     )
     story.approve("shop", "qa", as_user="bob")
     done = story.wait_for("shop", phase="Succeeded")
-    assert [a.user for a in done.step("qa").approvals] == ["alice", "bob"]
+    assert [(a.user, a.verified) for a in done.step("qa").approvals] == [
+        ("alice", True),
+        ("bob", True),
+    ]
     assert job_creations.counts("shop") == Counter({("1", "ship", "1"): 1})
 
 
@@ -155,12 +174,12 @@ def test_a_crash_after_the_status_write_before_the_annotation_is_removed(
     alice_annotates(story)
     operators.wait_until_crashed()
     recorded = story.status("shop").step("qa").approvals
-    assert [a.user for a in recorded] == ["alice"]
-    assert "approve.appdeploy.dev/qa" in story.annotations("shop")
+    assert [(a.user, a.verified) for a in recorded] == [("alice", True)]
+    assert ALICE in story.annotations("shop")
 
     operators.start()
     wait_for(
-        lambda: "approve.appdeploy.dev/qa" not in story.annotations("shop"),
+        lambda: ALICE not in story.annotations("shop"),
         TIMEOUT,
         "the restarted operator to clear the replayed annotation",
     )

@@ -1,0 +1,84 @@
+"""An attacker who may write status cannot pass a gate: the operator verifies what it recorded.
+
+Given a release waiting at its compliance gate, with the operator signing
+decisions (webhook on 127.0.0.1, no --trust-unverified-approvals), when
+someone with ``update`` on ``appdeployments/status`` writes the gate as
+Succeeded with an approval of their making, then the operator fails the gate
+(DecisionsUnverified) on its next pass, and the step behind it never runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from appdeploy.api.naming import job_name_for
+from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+from tests.cluster.wait import wait_for
+from tests.integration.admission_setup import admission, decide, releases
+from tests.integration.releases import Releases, gate_step, release_spec, run_step
+
+__all__ = ["admission", "releases"]
+
+
+def two_gates() -> dict[str, Any]:
+    return release_spec(
+        run_step("build"),
+        gate_step("qa", ["build"]),
+        gate_step("compliance", ["qa"], approvers={"groups": ["compliance"]}),
+        run_step("ship", ["compliance"]),
+    )
+
+
+def forge(releases: Releases, name: str) -> None:
+    """Write compliance as Succeeded, approved by mallory, as a status writer could."""
+
+    def written() -> bool:
+        body = releases.get(name)
+        for step in body["status"]["steps"]:
+            if step["name"] == "compliance":
+                step["phase"] = "Succeeded"
+                step["finishedAt"] = step["startedAt"]
+                step["approvals"] = [
+                    {
+                        "user": "mallory",
+                        "groups": ["compliance"],
+                        "at": step["startedAt"],
+                        "verified": True,
+                        "run": body["status"]["run"],
+                        "signature": "0" * 64,
+                    }
+                ]
+        try:
+            releases.custom.replace_namespaced_custom_object_status(
+                GROUP, VERSION, releases.namespace, PLURAL, name, body
+            )
+        except ApiException as error:
+            if error.status == 409:  # the operator wrote in between: read again
+                return False
+            raise
+        return True
+
+    wait_for(written, 30, "the forged status to be written")
+
+
+def test_a_gate_written_into_status_fails_closed_and_nothing_behind_it_runs(
+    releases: Releases,
+) -> None:
+    releases.apply("forged-status", two_gates())
+    releases.wait_for("forged-status", steps={"qa": "Waiting"})
+    assert decide(releases, "forged-status", "qa", "alice", ["qa"]).returncode == 0
+    releases.wait_for("forged-status", steps={"compliance": "Waiting"})
+
+    forge(releases, "forged-status")
+
+    status = releases.wait_for("forged-status", phase="Failed")
+    compliance = status.step("compliance")
+    assert compliance.phase == "Failed"
+    assert "recorded approvals no longer verify (0 of 1" in compliance.message
+    assert [(a.user, a.verified) for a in compliance.approvals] == [("mallory", False)]
+    assert status.step("ship").phase == "Skipped"
+    assert job_name_for("forged-status", "ship", 1, 1) not in releases.job_names("forged-status")
+    releases.wait_for_event("forged-status", "DecisionsUnverified", "compliance failed")
+    assert [(a.user, a.verified) for a in status.step("qa").approvals] == [("alice", True)]
