@@ -9,6 +9,7 @@ Succeeded with an approval of their making, then the operator fails the gate
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -16,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from appdeploy.api.naming import job_name_for
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 from tests.cluster.wait import wait_for
-from tests.integration.admission_setup import admission, decide, releases
+from tests.integration.admission_setup import Admission, admission, decide, releases
 from tests.integration.releases import Releases, gate_step, release_spec, run_step
 
 __all__ = ["admission", "releases"]
@@ -82,3 +83,39 @@ def test_a_gate_written_into_status_fails_closed_and_nothing_behind_it_runs(
     assert job_name_for("forged-status", "ship", 1, 1) not in releases.job_names("forged-status")
     releases.wait_for_event("forged-status", "DecisionsUnverified", "compliance failed")
     assert [(a.user, a.verified) for a in status.step("qa").approvals] == [("alice", True)]
+
+
+def test_retry_is_signed_and_attributed_and_a_forged_one_is_refused(
+    releases: Releases, admission: Admission
+) -> None:
+    releases.apply("attributed", release_spec(run_step("build", exit_code=1, message="boom")))
+    releases.wait_for("attributed", phase="Failed")
+    forged = json.dumps(
+        {"v": 1, "user": "rm", "groups": [], "comment": "failed", "run": 1, "signature": "0" * 64}
+    )
+    admission.remove_webhooks()
+    try:
+        written = releases.annotate("attributed", "appdeploy.dev/retry", forged)
+        assert written.returncode == 0, written.stderr
+        wait_for(
+            lambda: "appdeploy.dev/retry" not in releases.annotations("attributed"),
+            60,
+            "the forged retry to be consumed",
+        )
+    finally:
+        admission.install_webhooks()
+    releases.wait_for_event("attributed", "RetryRefused", "signature does not match")
+    assert releases.status("attributed").phase == "Failed", "nothing was retried"
+
+    asked = releases.annotate(
+        "attributed", "appdeploy.dev/retry", "failed", as_user="carol", groups=["qa"]
+    )
+    assert asked.returncode == 0, asked.stderr
+    releases.wait_for_event("attributed", "RetryAccepted", "asked by carol")
+    [record] = releases.status("attributed").decisions
+    assert (record.kind, record.target, record.user, record.verified) == (
+        "retry",
+        "failed",
+        "carol",
+        True,
+    )
