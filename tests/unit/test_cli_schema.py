@@ -14,13 +14,18 @@ import yaml
 from appdeploy.api.crd import render_crd
 from appdeploy.cli.json_schema import appdeployment_json_schema, schema_at
 from appdeploy.cli.main import main
+from tests.crd_schema import end_of_text_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
     (ROOT / "tests/fixtures").glob("*.yaml")
 )
 INVALID_SCHEMA = sorted((ROOT / "tests/fixtures/invalid-schema").glob("*.yaml"))
-VALIDATORS = (jsonschema.Draft202012Validator, jsonschema.Draft7Validator)
+# Patterns read as editors (JavaScript) read them: `$` is the end of the text.
+VALIDATORS = tuple(
+    end_of_text_patterns(validator)
+    for validator in (jsonschema.Draft202012Validator, jsonschema.Draft7Validator)
+)
 
 
 def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

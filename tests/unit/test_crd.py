@@ -1,7 +1,7 @@
 """The generated CRD: structural, up to date, and in agreement with the models.
 
-Schema validation here stands in for the API server: ``nullable`` becomes a
-``null`` type, ``x-kubernetes-*`` keywords are dropped, and objects reject
+Schema validation here stands in for the API server (tests/crd_schema.py):
+``nullable`` becomes a ``null`` type, ``x-kubernetes-*`` keywords are dropped, and objects reject
 unknown fields as kubectl's default strict field validation does. Dropped
 means the CEL rules (``x-kubernetes-validations``) are not evaluated here:
 section 6 checks that each says what the models say, and
@@ -10,12 +10,10 @@ tests/integration/test_crd_on_cluster.py that kube-apiserver enforces them.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 import yaml
 from pydantic import BaseModel
@@ -40,6 +38,7 @@ from appdeploy.api.structural_schema import (
 from appdeploy.api.validation import parse_spec
 from tests.crd_rules import CEL_REFUSED
 from tests.crd_rules import fixture as cel_fixture
+from tests.crd_schema import crd_validator, openapi_schema, schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
@@ -139,8 +138,7 @@ spec:
 
 
 def _openapi_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return schema
+    return openapi_schema()
 
 
 def _children(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -160,42 +158,9 @@ def _walk(node: dict[str, Any], path: str = "$") -> Iterator[tuple[str, dict[str
         yield from _walk(child, child_path)
 
 
-def _as_json_schema(node: dict[str, Any]) -> dict[str, Any]:
-    """What the API server enforces, as a plain JSON Schema (see the module docstring)."""
-    out = {k: copy.deepcopy(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if "properties" in out:
-        out["properties"] = {name: _as_json_schema(sub) for name, sub in out["properties"].items()}
-        out.setdefault("additionalProperties", False)
-    if isinstance(out.get("additionalProperties"), dict):
-        out["additionalProperties"] = _as_json_schema(out["additionalProperties"])
-    if "items" in out:
-        out["items"] = _as_json_schema(out["items"])
-    if "anyOf" in out:
-        out["anyOf"] = [_as_json_schema(branch) for branch in out["anyOf"]]
-    if out.pop("nullable", False):
-        # Not added to `enum`: the API server (1.34) rejects null for an enum even
-        # when the field is nullable.
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "anyOf" in out:
-            out["anyOf"] = [*out["anyOf"], {"type": "null"}]
-    return out
-
-
 @pytest.fixture(scope="module")
-def validator() -> jsonschema.Draft202012Validator:
-    schema = _as_json_schema(_openapi_schema())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-
-
-def _schema_errors(validator: jsonschema.Draft202012Validator, doc: Any) -> list[str]:
-    return sorted(
-        f"{error.json_path.removeprefix('$.')}: {error.message}"
-        for error in validator.iter_errors(doc)
-    )
+def validator() -> Any:
+    return crd_validator()
 
 
 def _is_invalid_fixture(path: Path) -> bool:
@@ -399,19 +364,17 @@ def test_rendering_is_byte_stable(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize("doc", _valid_documents())
-def test_valid_documents_pass_the_schema(
-    validator: jsonschema.Draft202012Validator, doc: Any
-) -> None:
+def test_valid_documents_pass_the_schema(validator: Any, doc: Any) -> None:
     assert not isinstance(doc, Exception), f"unreadable YAML: {doc}"
-    assert _schema_errors(validator, doc) == []
+    assert schema_errors(validator, doc) == []
 
 
 def test_design_example_passes_schema_and_models(
-    validator: jsonschema.Draft202012Validator,
+    validator: Any,
 ) -> None:
     for text in (DESIGN_EXAMPLE, MINIMAL_EXAMPLE):
         doc = yaml.safe_load(text)
-        assert _schema_errors(validator, doc) == []
+        assert schema_errors(validator, doc) == []
         parse_spec(doc["spec"])
         AppDeploymentStatus.model_validate(doc.get("status", {}))
 
@@ -424,11 +387,9 @@ def test_there_are_known_bad_documents() -> None:
 
 
 @pytest.mark.parametrize("path", _invalid_documents(SCHEMA_ACCEPTS))
-def test_bad_documents_fail_the_schema(
-    validator: jsonschema.Draft202012Validator, path: Path
-) -> None:
+def test_bad_documents_fail_the_schema(validator: Any, path: Path) -> None:
     expected = _expectation(path)
-    errors = _schema_errors(validator, yaml.safe_load(path.read_text()))
+    errors = schema_errors(validator, yaml.safe_load(path.read_text()))
     assert errors, f"{path.name}: the schema accepted it"
     assert any(expected in error for error in errors), errors
 
@@ -472,9 +433,7 @@ def test_every_cel_rule_is_proven_by_a_fixture() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CEL_REFUSED))
-def test_cel_rules_say_what_the_models_say(
-    validator: jsonschema.Draft202012Validator, name: str
-) -> None:
+def test_cel_rules_say_what_the_models_say(validator: Any, name: str) -> None:
     field, message = CEL_REFUSED[name]
     doc = yaml.safe_load(cel_fixture(name).read_text())
     with pytest.raises(InvalidSpec) as raised:
@@ -485,7 +444,7 @@ def test_cel_rules_say_what_the_models_say(
     )
     # jsonschema ignores x-kubernetes-validations: offline, only the models refuse these.
     # kube-apiserver enforces them: tests/integration/test_crd_on_cluster.py.
-    assert _schema_errors(validator, doc) == []
+    assert schema_errors(validator, doc) == []
 
 
 def test_the_generator_carries_a_models_cel_rules_in_order() -> None:
