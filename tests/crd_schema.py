@@ -7,7 +7,8 @@ unknown fields as kubectl's default strict field validation does.
 Patterns are matched as Go's RE2 matches them, not as Python's ``re``: in Go
 ``$`` is the end of the text, while Python's ``$`` also matches before a
 final newline, so ``"30m\\n"`` would pass a Python check of a pattern the API
-server refuses it with. Shared by tests/unit/test_crd.py and the spec fuzzer.
+server refuses it with. Integers are int64, as the API server decodes them.
+Shared by tests/unit/test_crd.py and the spec fuzzer.
 """
 
 from __future__ import annotations
@@ -71,7 +72,19 @@ def end_of_text_patterns(validator: Any) -> Any:
     return jsonschema.validators.extend(validator, {"pattern": _go_pattern})
 
 
-ApiServerValidator = end_of_text_patterns(jsonschema.Draft202012Validator)
+def _int64(checker: Any, instance: Any) -> bool:
+    # kube-apiserver decodes JSON integers as int64: a larger one is not an integer to it.
+    return (
+        isinstance(instance, int)
+        and not isinstance(instance, bool)
+        and -(2**63) <= instance < 2**63
+    )
+
+
+ApiServerValidator = jsonschema.validators.extend(
+    end_of_text_patterns(jsonschema.Draft202012Validator),
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _int64),
+)
 
 
 def crd_validator() -> Any:

@@ -21,13 +21,29 @@ from appdeploy.api.substitutions import UnresolvedReference, Values, substitute
         ("1h30m", timedelta(hours=1, minutes=30)),
         ("1d2h3m4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
         ("0s", timedelta(0)),
+        (
+            "999999d999999h999999m999999s",
+            timedelta(days=999999, hours=999999, minutes=999999, seconds=999999),
+        ),
     ],
 )
 def test_durations_parse(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "5", "5 minutes", "1.5h", "-1h", "30m1h", "1w", "h"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("", "5", "5 minutes", "1.5h", "-1h", "30m1h", "1w", "h"),
+        # Python's `$` matches before a final newline; the API server's (Go) does not.
+        "30m\n",
+        # More than 6 digits: 99999999999999999999999d overflowed timedelta inside
+        # validation, and 9999999d overflowed the planner's `now + timeout`.
+        *("9999999d", "1000000s", "99999999999999999999999d"),
+        # Unicode digits: int() reads them, the pattern does not.
+        "\uff11h",
+    ],
+)
 def test_bad_durations_say_what_is_accepted(text: str) -> None:
     with pytest.raises(ValueError, match=r'invalid duration .*e.g. "90s", "30m", "1h30m", "7d"'):
         parse_duration(text)
@@ -108,3 +124,4 @@ def test_status_wire_format_is_short_and_round_trips() -> None:
     }
     assert AppDeploymentStatus.model_validate(wire).to_wire() == wire
     assert AppDeploymentStatus().to_wire() == {"phase": "Pending"}
+

@@ -20,7 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 VALID = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
     (ROOT / "tests/fixtures").glob("*.yaml")
 )
-INVALID_SCHEMA = sorted((ROOT / "tests/fixtures/invalid-schema").glob("*.yaml"))
+# What an editor's schema cannot flag, by fixture stem: each a strict xfail.
+EDITOR_GAPS = {
+    "required-beyond-int64": "int64 is the API server's decoding, not a schema keyword: a "
+    "`maximum` of 2**63-1 is read back as -2**63 by kube-apiserver, so the schema has none",
+}
+INVALID_SCHEMA = [
+    pytest.param(
+        path,
+        id=path.stem,
+        marks=[pytest.mark.xfail(strict=True, reason=EDITOR_GAPS[path.stem])]
+        if path.stem in EDITOR_GAPS
+        else [],
+    )
+    for path in sorted((ROOT / "tests/fixtures/invalid-schema").glob("*.yaml"))
+]
 # Patterns read as editors (JavaScript) read them: `$` is the end of the text.
 VALIDATORS = tuple(
     end_of_text_patterns(validator)
@@ -62,7 +76,7 @@ def test_examples_and_fixtures_satisfy_the_schema(path: Path, validator: Any) ->
 
 
 @pytest.mark.parametrize("validator", VALIDATORS, ids=lambda v: v.__name__)
-@pytest.mark.parametrize("path", INVALID_SCHEMA, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", INVALID_SCHEMA)
 def test_shape_errors_are_flagged_by_the_schema(path: Path, validator: Any) -> None:
     document = yaml.safe_load(path.read_text())
     assert list(validator(appdeployment_json_schema()).iter_errors(document))

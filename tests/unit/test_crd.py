@@ -275,6 +275,7 @@ def test_schema_keeps_constraints_maps_and_int_or_string() -> None:
     assert run["nullable"] is True and run["description"] == "Run a container as a Job."
     assert run["properties"]["resources"]["properties"]["requests"]["additionalProperties"] == {
         "pattern": QUANTITY_PATTERN,
+        "minimum": 0,
         "anyOf": [{"type": "integer"}, {"type": "string"}],
         "x-kubernetes-int-or-string": True,
     }

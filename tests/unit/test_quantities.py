@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +32,7 @@ def _problems(requests: dict[str, Any], limits: dict[str, Any] | None = None) ->
     [
         ("2", "2"),
         (2, "2"),
-        (0.5, "0.5"),
+        ("0.5", "0.5"),
         ("500m", "0.5"),
         ("4Gi", "4294967296"),
         ("1Ki", "1024"),
@@ -76,6 +77,45 @@ def test_negative_amounts_and_requests_above_limits_are_refused() -> None:
         "spec.steps[2].run.resources.requests.cpu: 1500m is more than the limit 1; "
         "a request is at most its limit"
     ]
+
+
+def test_a_fraction_written_as_a_number_is_refused_as_the_crd_refuses_it() -> None:
+    # `cpu: 0.5` is a float; the CRD's int-or-string schema refuses it at the API server
+    # (tests/fixtures/invalid-schema/quantity-fraction-number.yaml), so the models do too.
+    assert _problems({"cpu": 0.5}) == [
+        'spec.steps[2].run.resources.requests.cpu: write 0.5 as a string, "0.5": the CRD takes '
+        "integers and strings"
+    ]
+
+
+@pytest.mark.parametrize("text", ["1\n", "500m\n", "4Gi\n"])
+def test_a_final_newline_is_refused_as_the_api_server_refuses_it(text: str) -> None:
+    # Python's `$` matched before the newline, and quantity_value then raised on "k\n".
+    assert _problems({"cpu": text}, {"cpu": "1k\n"}) == [
+        f"spec.steps[2].run.resources.requests.cpu: {json.dumps(text)} is not a Kubernetes "
+        "quantity (e.g. 500m, 2, 4Gi)",
+        'spec.steps[2].run.resources.limits.cpu: "1k\\n" is not a Kubernetes quantity '
+        "(e.g. 500m, 2, 4Gi)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "limit", "above"),
+    [
+        ("1e99999999999", "1", True),
+        ("9" * 5000, "1", True),
+        ("1e-99999999999", "1", False),
+        ("1e" + "9" * 30, "1e" + "9" * 30, False),
+        ("1" + "0" * 4999, "9" * 4998 + "8", True),
+    ],
+)
+def test_quantities_no_machine_has_are_compared_without_overflow(
+    asked: str, limit: str, above: bool
+) -> None:
+    # These raised decimal.Overflow out of parse_spec (the webhook answered 500).
+    problems = _problems({"cpu": asked}, {"cpu": limit})
+    assert bool(problems) is above, problems
+    assert all("is more than the limit" in problem for problem in problems)
 
 
 def test_a_boolean_is_not_a_quantity() -> None:

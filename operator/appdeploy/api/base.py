@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -18,6 +26,23 @@ DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL_PATTERN, max_lengt
 """A lowercase RFC 1123 label: step names, app names."""
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def fits_int64(value: int) -> int:
+    """``value``, or ValueError when Kubernetes cannot store it (outside int64)."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"{value} does not fit in 64 bits, the largest integer Kubernetes keeps")
+    return value
+
+
+Int64 = Annotated[StrictInt, AfterValidator(fits_int64)]
+"""An integer Kubernetes can store: the API server refuses a JSON number beyond int64.
+
+A validator, not ``le=``: the bound must stay out of the CRD, because the API server
+reads a schema's ``maximum`` as a float, and 2**63 - 1 comes back as -2**63.
+"""
 
 
 class ApiModel(BaseModel):

@@ -3,28 +3,42 @@
 Go-style fractional or negative durations are deliberately not accepted: a
 release timeout is a whole number of units, and a single accepted syntax keeps
 the CRD pattern, the pydantic type and the admission webhook in agreement.
+
+Each number has at most ``MAX_DIGITS`` digits, so the longest duration is
+under 3,000 years: ``now`` plus any duration stays a date Python can hold (a
+``9999999d`` gate timeout made the planner raise), and the bound is in the
+pattern, so the API server refuses what the models refuse. The text is
+matched in full: ``$`` in Python also matches before a final newline, and
+Go's (the API server's) does not.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-DURATION_PATTERN = r"^([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+MAX_DIGITS = 6
+DURATION_PATTERN = "^" + "".join(f"([0-9]{{1,{MAX_DIGITS}}}{unit})?" for unit in "dhms") + "$"
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PARSER = re.compile(DURATION_PATTERN)
 
 
+def _quoted(text: str) -> str:
+    # JSON quoting shows a newline or a tab as \n, \t, so the message stays one line.
+    return json.dumps(text, ensure_ascii=False)
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse ``1h30m``-style text; raise ValueError naming the accepted forms."""
-    match = _PARSER.match(text)
+    match = _PARSER.fullmatch(text)
     if not text or match is None:
         raise ValueError(
-            f'invalid duration "{text}": use a whole number with units d, h, m, s '
-            'in that order, e.g. "90s", "30m", "1h30m", "7d"'
+            f"invalid duration {_quoted(text)}: use whole numbers (at most {MAX_DIGITS} digits) "
+            'with units d, h, m, s in that order, e.g. "90s", "30m", "1h30m", "7d"'
         )
     seconds = 0
     for (unit, size), group in zip(_UNITS, match.groups(), strict=True):

@@ -6,8 +6,9 @@ is reported at validation time. Secrets are only ever *referenced* here.
 
 from __future__ import annotations
 
+import json
 import re
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,11 +16,10 @@ from pydantic import (
     BeforeValidator,
     Field,
     StrictBool,
-    StrictInt,
     WithJsonSchema,
 )
 
-from appdeploy.api.base import ApiModel, NonEmptyStr
+from appdeploy.api.base import ApiModel, Int64, NonEmptyStr
 
 # The API server's grammar (k8s.io/apimachinery resource.ParseQuantity):
 # <signedNumber><suffix>, suffix binary Ki..Ei, decimal n u m "" k M G T P E,
@@ -38,31 +38,50 @@ _QUANTITY_SCALE = {
 }
 
 
+# Exponents like 1e99999999999 are in the grammar; amounts are compared in a
+# context that saturates to Infinity (or 0) instead of raising decimal.Overflow.
+_WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+
+
 def _quantity_text(value: Any) -> Any:
-    # YAML turns `cpu: 2` into an int; Kubernetes quantities are int-or-string.
+    # YAML turns `cpu: 2` into an int; the CRD types quantities int-or-string, so the
+    # API server refuses `cpu: 0.5` (a float), and so do the models.
     if isinstance(value, bool):
         raise ValueError('a quantity must be a number or a string such as "500m"')
-    if isinstance(value, int | float):
+    if isinstance(value, float):
+        raise ValueError(
+            f'write {value} as a string, "{value}": the CRD takes integers and strings'
+        )
+    if isinstance(value, int):
         return str(value)
     return value
 
 
 def _check_quantity(text: str) -> str:
-    if text.startswith("-") and _QUANTITY.match(text[1:]):
+    # fullmatch: Python's `$` also matches before a final newline; the API server's does not.
+    if text.startswith("-") and _QUANTITY.fullmatch(text[1:]):
         raise ValueError(f'"{text}" is negative; a resource quantity is at least 0')
-    if not _QUANTITY.match(text):
-        raise ValueError(f'"{text}" is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)')
+    if not _QUANTITY.fullmatch(text):
+        shown = json.dumps(text, ensure_ascii=False)  # a newline shows as \n
+        raise ValueError(f"{shown} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
     return text
 
 
 def quantity_value(text: str) -> Decimal:
-    """The amount a valid quantity stands for: ``500m`` -> 0.5, ``4Gi`` -> 4294967296."""
+    """The amount a valid quantity stands for: ``500m`` -> 0.5, ``4Gi`` -> 4294967296.
+
+    Amounts too large (or small) for any machine come out as Infinity (or 0), never an error.
+    """
     number = _QUANTITY_NUMBER.match(text)
     assert number is not None, f"not a quantity: {text}"
     amount, suffix = Decimal(number.group(0)), text[number.end() :]
     if suffix in _QUANTITY_SCALE:  # E is exa, Ei exbi; e3 and E3 are exponents
-        return amount * _QUANTITY_SCALE[suffix]
-    return amount * Decimal(10) ** int(suffix[1:])
+        return _WIDE.multiply(amount, _QUANTITY_SCALE[suffix])
+    sign = -1 if suffix[1:2] == "-" else 1
+    digits = suffix[1:].lstrip("+-").lstrip("0") or "0"
+    # Beyond 18 digits an exponent is past any Decimal's range: clamp it.
+    exponent = sign * (int(digits) if len(digits) <= 18 else MAX_EMAX)
+    return _WIDE.scaleb(amount, max(min(exponent, MAX_EMAX), MIN_EMIN))
 
 
 Quantity = Annotated[
@@ -74,6 +93,8 @@ Quantity = Annotated[
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
             "pattern": QUANTITY_PATTERN,
+            # The pattern checks strings only; an integer quantity needs its own floor.
+            "minimum": 0,
         }
     ),
 ]
@@ -175,7 +196,7 @@ class Toleration(ApiModel):
     """Taint value for operator Equal."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     """Taint effect to match; empty matches all."""
-    toleration_seconds: StrictInt | None = None
+    toleration_seconds: Int64 | None = None
     """How long a NoExecute taint is tolerated."""
 
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
-from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
+from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
 from appdeploy.api.durations import Duration
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
 
@@ -125,7 +125,7 @@ class GateSpec(ApiModel):
     """Who may approve or reject."""
     description: str = ""
     """What the approvers check; substitutions are resolved when the gate opens."""
-    required: Annotated[StrictInt, Field(ge=1)] = 1
+    required: Annotated[StrictInt, Field(ge=1), AfterValidator(fits_int64)] = 1
     """Approvals from distinct allowed people needed to pass."""
     distinct_from: list[DnsLabel] = Field(default_factory=list)
     """Gates whose deciders may not decide this one (four-eyes rule)."""
