@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from appdeploy.api.naming import job_name_for
+from appdeploy.api.timestamps import LATEST
 from appdeploy.engine import DeleteJob
 from tests.unit.harness import T0, Simulation
 
@@ -126,3 +127,52 @@ def test_retrying_steps_are_cancelled_when_another_step_fails() -> None:
     assert sim.step("flaky").phase == "Cancelled"
     assert sim.step("flaky").message == "retry not attempted: solid failed"
     assert sim.phase == "Failed"
+
+
+def test_a_hundred_retries_keep_doubling_capped_without_overflow() -> None:
+    # Found by the spec fuzzer: `backoff * 2**(n-1)` passes what a timedelta holds at
+    # the 42nd retry (30s * 2**41), and plan raised OverflowError before the cap applied.
+    spec = {
+        "app": "shop",
+        "version": "1",
+        "steps": [{"name": "upload", "run": {"image": "u"}, "retries": {"limit": 100}}],
+    }
+    sim = Simulation(spec)
+    sim.reconcile()
+    for retry in range(60):
+        sim.fail("upload")
+        backoff = timedelta(seconds=min(30 * 2**retry, 600))
+        assert sim.step("upload").next_attempt_at == sim.now + backoff
+        sim.wake()
+    assert sim.step("upload").attempts == 61
+
+
+def test_the_longest_durations_never_overflow_the_clock() -> None:
+    # 999999d999999h999999m999999s is the longest duration the API takes (about 2,854
+    # years); deadlines added over retries end at the last moment a timestamp holds.
+    longest = "999999d999999h999999m999999s"
+    spec = {
+        "app": "shop",
+        "version": "1",
+        "defaults": {
+            "timeout": longest,
+            "gateTimeout": longest,
+            "retries": {"limit": 5, "backoff": longest, "maxBackoff": longest},
+        },
+        "steps": [
+            {"name": "build", "run": {"image": "b"}},
+            {"name": "soak", "needs": ["build"], "wait": {"duration": longest}},
+            {"name": "ship", "needs": ["soak"], "gate": {"approvers": {"groups": ["qa"]}}},
+        ],
+    }
+    sim = Simulation(spec)
+    sim.reconcile()
+    for _ in range(3):
+        sim.fail("build")
+        sim.wake()
+    assert sim.step("build").phase == "Running"
+    assert sim.now == LATEST
+    sim.complete("build")
+    # At the end of time every deadline has come: the soak ends, the gate times out.
+    assert sim.phases() == {"build": "Succeeded", "soak": "Succeeded", "ship": "Failed"}
+    assert sim.step("ship").deadline == LATEST

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
@@ -13,6 +13,22 @@ def utc_seconds(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).replace(microsecond=0)
+
+
+LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+"""The last moment a datetime (and an RFC 3339 timestamp) can hold."""
+
+
+def later(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, or ``LATEST`` past it: a deadline far off never overflows the clock.
+
+    Every duration is bounded (appdeploy.api.durations), but deadlines add up over
+    retries and runs, and ``now`` is whatever the caller passes in.
+    """
+    try:
+        return min(moment + delta, LATEST)
+    except OverflowError:
+        return LATEST
 
 
 def format_timestamp(value: datetime) -> str:

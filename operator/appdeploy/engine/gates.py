@@ -12,7 +12,7 @@ from appdeploy.api.problems import did_you_mean
 from appdeploy.api.spec import GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
-from appdeploy.api.timestamps import format_timestamp
+from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import EventType, RemoveAnnotation
 from appdeploy.engine.inputs import DecisionKind, ObservedDecision
 from appdeploy.engine.reasons import Reason
@@ -28,7 +28,7 @@ def open_gate(state: RunState, spec: Step, status: StepStatus) -> None:
     assert spec.gate is not None
     status.phase = StepPhase.WAITING
     status.started_at = state.now
-    status.deadline = state.now + (spec.timeout or state.spec.defaults.gate_timeout)
+    status.deadline = later(state.now, spec.timeout or state.spec.defaults.gate_timeout)
     try:
         status.message = substitute(spec.gate.description, state.values(for_finally=False))
     except UnresolvedReference as error:

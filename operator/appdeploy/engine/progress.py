@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from appdeploy.api.spec import Step, StepType
 from appdeploy.api.status import StepPhase, StepStatus
+from appdeploy.api.timestamps import later
 from appdeploy.engine.gates import open_gate, settle_gate
 from appdeploy.engine.run_steps import finish, follow_job, retry_is_due, start_attempt
 from appdeploy.engine.state import RunState
@@ -84,5 +85,5 @@ def _start_if_ready(state: RunState, spec: Step, status: StepStatus) -> bool:
         assert spec.wait is not None
         status.phase = StepPhase.RUNNING
         status.started_at = state.now
-        status.deadline = state.now + spec.wait.duration
+        status.deadline = later(state.now, spec.wait.duration)
     return True

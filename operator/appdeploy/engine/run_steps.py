@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from appdeploy.api.durations import format_duration
 from appdeploy.api.naming import job_name_for, legacy_job_name_for
 from appdeploy.api.outputs import output_problems, parse_outputs
-from appdeploy.api.spec import Step
+from appdeploy.api.spec import RetryPolicy, Step
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, resolve_run
-from appdeploy.api.timestamps import format_timestamp
+from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import CreateJob, DeleteJob
 from appdeploy.engine.inputs import JobState, ObservedJob, Release
 from appdeploy.engine.state import RunState
@@ -105,7 +105,7 @@ def job_refused(state: RunState, status: StepStatus, name: str, message: str) ->
     """The API server refused the next attempt's Job: wait, counting no attempt, and say why."""
     status.phase = StepPhase.RETRYING
     status.job_refused = f"the API server refused its Job {name}: {message}"
-    status.next_attempt_at = state.now + REFUSED_JOB_RETRY
+    status.next_attempt_at = later(state.now, REFUSED_JOB_RETRY)
     status.message = (
         f"{status.job_refused}; trying again at {format_timestamp(status.next_attempt_at)}"
     )
@@ -147,7 +147,7 @@ def attempt_deadline(state: RunState, spec: Step, job: ObservedJob) -> datetime 
     """When the current attempt times out, if its Job reported a creation time."""
     if job.created_at is None:
         return None
-    return job.created_at + state.run_timeout(spec)
+    return later(job.created_at, state.run_timeout(spec))
 
 
 def attempt_failed(state: RunState, spec: Step, status: StepStatus, message: str) -> None:
@@ -155,15 +155,24 @@ def attempt_failed(state: RunState, spec: Step, status: StepStatus, message: str
     policy = state.retry_policy(spec)
     used = status.attempts - status.attempts_before_retry
     if used <= policy.limit and state.main_failed() is None:
-        backoff = min(policy.backoff * (2 ** (used - 1)), policy.max_backoff)
         status.phase = StepPhase.RETRYING
-        status.next_attempt_at = state.now + backoff
+        status.next_attempt_at = later(state.now, retry_backoff(policy, used))
         status.message = (
             f"attempt {status.attempts} failed: {message}; "
             f"retry {used} of {policy.limit} at {format_timestamp(status.next_attempt_at)}"
         )
         return
     finish(state, status, StepPhase.FAILED, message)
+
+
+def retry_backoff(policy: RetryPolicy, retry: int) -> timedelta:
+    """The wait before retry number ``retry`` (from 1): backoff doubled each time, capped.
+
+    Doubled in whole seconds, capped before it becomes a timedelta: ``backoff * 2**41``
+    is already past what a timedelta holds, and a step may retry 100 times.
+    """
+    seconds = policy.backoff.total_seconds() * 2 ** min(retry - 1, 64)
+    return timedelta(seconds=min(seconds, policy.max_backoff.total_seconds()))
 
 
 def retry_is_due(state: RunState, status: StepStatus) -> bool:

@@ -21,7 +21,7 @@ from appdeploy.api.status import (
     StepPhase,
     StepStatus,
 )
-from appdeploy.api.timestamps import format_timestamp
+from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import EventType
 from appdeploy.engine.gates import describe_waiting_gate, who_may_decide
 from appdeploy.engine.reasons import Reason
@@ -195,7 +195,7 @@ def next_wakeup(state: RunState) -> timedelta | None:
             if job is not None and (deadline := attempt_deadline(state, spec, job)):
                 moments.append(deadline)
             elif (status.name, status.attempts) in state.started:
-                moments.append(state.now + state.run_timeout(spec))
+                moments.append(later(state.now, state.run_timeout(spec)))
     if not moments:
         return None
     return max(min(moments) - state.now, timedelta(0))
