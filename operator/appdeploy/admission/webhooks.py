@@ -44,8 +44,10 @@ def register_admission(
     def validate_spec(body: kopf.Body, old: kopf.Body | None = None, **_: Any) -> None:
         # Only a changed spec is checked, so an invalid release that got in while the
         # webhook was off can still be annotated and have its annotations removed.
-        spec = dict(body.get("spec") or {})
-        if old is not None and dict(old.get("spec") or {}) == spec:
+        # The spec goes to parse_spec as sent: whatever its type, the answer is a
+        # field-named refusal (never a 500), the same one the operator would give.
+        spec = body.get("spec")
+        if old is not None and old.get("spec") == spec:
             return
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):

@@ -64,7 +64,22 @@ def _message(error: Any) -> str:
         )
     if kind == "value_error":
         return str(context.get("error", error["msg"]))
+    if kind == "model_type":
+        # pydantic says "a valid dictionary or instance of Step": name no Python class.
+        return f"expected a map of fields, not {_yaml_kind(error['input'])}"
     return str(error["msg"])
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
 def problems_from(error: ValidationError, root: str) -> list[Problem]:

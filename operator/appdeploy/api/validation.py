@@ -9,8 +9,7 @@ each naming its field path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -38,8 +37,11 @@ from appdeploy.api.substitutions import (
 SPEC = "spec"
 
 
-def parse_spec(raw: Mapping[str, Any], policy: StepPodPolicy = SAFE_POLICY) -> AppDeploymentSpec:
+def parse_spec(raw: object, policy: StepPodPolicy = SAFE_POLICY) -> AppDeploymentSpec:
     """The validated spec; InvalidSpec listing every problem with its field path.
+
+    ``raw`` may be anything a request can carry (a list, a string, null): what is
+    not a spec is refused like any other problem, never with another exception.
 
     ``policy`` says what the cluster admin allows step pods (the default allows nothing more).
     """
