@@ -8,7 +8,7 @@ import pytest
 
 from appdeploy.api.durations import format_duration, parse_duration
 from appdeploy.api.status import AppDeploymentStatus
-from appdeploy.api.substitutions import UnresolvedReference, Values, substitute
+from appdeploy.api.substitutions import UnresolvedReference, Values, parse_reference, substitute
 
 
 @pytest.mark.parametrize(
@@ -125,3 +125,9 @@ def test_status_wire_format_is_short_and_round_trips() -> None:
     assert AppDeploymentStatus.model_validate(wire).to_wire() == wire
     assert AppDeploymentStatus().to_wire() == {"phase": "Pending"}
 
+
+@pytest.mark.parametrize("expression", ["params.rev\n", "steps.build.outputs.n\n"])
+def test_a_reference_with_a_final_newline_is_unknown(expression: str) -> None:
+    # `re.match(...$)` took "params.rev\n" for params.rev: the newline vanished silently.
+    with pytest.raises(ValueError, match="unknown substitution"):
+        parse_reference(expression)

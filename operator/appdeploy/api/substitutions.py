@@ -82,9 +82,10 @@ def parse_reference(expression: str) -> Reference:
     }
     if expression in simple:
         return Reference(simple[expression], text)
-    if param := _PARAM.match(expression):
+    # fullmatch: `$` would also match before a final newline, taking "params.x\n" for x.
+    if param := _PARAM.fullmatch(expression):
         return Reference(ReferenceKind.PARAM, text, name=param.group(1))
-    if output := _OUTPUT.match(expression):
+    if output := _OUTPUT.fullmatch(expression):
         return Reference(ReferenceKind.OUTPUT, text, name=output.group(3), step=output.group(1))
     raise ValueError(
         f"unknown substitution {text}: use $(app), $(version), $(params.NAME), $(run.id), "
