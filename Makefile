@@ -92,6 +92,13 @@ cluster-status: ## Show the local control plane's processes and health
 demo: install ## Run a release end to end on the local control plane (AUTO_APPROVE=1: approve by itself)
 	$(PY) -m demo $(if $(filter-out 0 false no,$(AUTO_APPROVE)),--auto-approve) $(DEMO_ARGS)
 
+FUZZ_EXAMPLES ?= 10000
+FUZZ_SEED ?= 0
+
+.PHONY: fuzz
+fuzz: install ## Judge FUZZ_EXAMPLES generated specs (default 10000) by parse_spec, webhook, CRD, plan
+	$(PY) -m tests.fuzz --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
+
 .PHONY: bench
 bench: install ## Performance figures: 200 releases at once on a local cluster named bench (see docs/benchmarks.md)
 	$(PY) -m bench
