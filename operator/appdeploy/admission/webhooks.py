@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
-from appdeploy.admission.decisions import refusals, signed_values
+from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
@@ -67,14 +67,17 @@ def register_admission(
         **_: Any,
     ) -> None:
         username, groups = _user(userinfo)
-        values = signed_values(
-            _plain(old),
-            _body(body),
-            username=username,
-            groups=groups,
-            key=signing_key(),
-            now=clock(),
-        )
+        try:
+            values = signed_values(
+                _plain(old),
+                _body(body),
+                username=username,
+                groups=groups,
+                key=signing_key(),
+                now=clock(),
+            )
+        except DecisionRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
         for key, value in values.items():
             patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
