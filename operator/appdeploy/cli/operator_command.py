@@ -125,6 +125,14 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     operator.add_argument("--webhook-cert", default="", metavar="FILE", help="webhook TLS cert")
     operator.add_argument("--webhook-key", default="", metavar="FILE", help="webhook TLS key")
     operator.add_argument(
+        "--webhook-client-ca",
+        default="",
+        metavar="FILE",
+        help="PEM CA of the client certificate the API server presents to webhooks "
+        "(kube-apiserver --admission-control-config-file); TLS clients without a "
+        "certificate it signed are refused, so only the API server reaches the webhooks",
+    )
+    operator.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -149,6 +157,9 @@ def run_operator_command(args: argparse.Namespace) -> int:
         if not getattr(args, flag[2:].replace("-", "_")):
             print(f"appdeploy operator: {flag} must be longer than 0s", file=sys.stderr)
             return 2
+    if args.webhook_client_ca and not args.webhook_address:
+        print("appdeploy operator: --webhook-client-ca needs --webhook-address", file=sys.stderr)
+        return 2
     configure_logging(args.log_format, args.verbose)
     run(
         OperatorConfig(
@@ -169,6 +180,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
             webhook_address=args.webhook_address,
             webhook_cert=args.webhook_cert,
             webhook_key=args.webhook_key,
+            webhook_client_ca=args.webhook_client_ca,
         )
     )
     return 0

@@ -40,3 +40,5 @@ class OperatorConfig:
     """PEM certificate of the webhook server."""
     webhook_key: str = ""
     """PEM private key of the webhook server."""
+    webhook_client_ca: str = ""
+    """PEM CA bundle; when set, the webhook server refuses TLS clients without a cert it signed."""

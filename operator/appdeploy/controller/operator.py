@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 import kopf
@@ -61,12 +62,18 @@ def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorCon
         settings.scanning.disabled = True
     if operator_config.webhook_address:
         webhook_host, webhook_port = operator_config.webhook_address.rsplit(":", 1)
+        client_ca = operator_config.webhook_client_ca
         settings.admission.server = kopf.WebhookServer(
             addr=webhook_host,
             port=int(webhook_port),
             host=webhook_host,
             certfile=operator_config.webhook_cert or None,
             pkeyfile=operator_config.webhook_key or None,
+            # The signing hook writes identities: only the API server may ask it.
+            # CERT_REQUIRED ends the TLS handshake of any client without a
+            # certificate this CA signed, before a byte of a request is read.
+            verify_mode=ssl.CERT_REQUIRED if client_ca else None,
+            verify_cafile=client_ca or None,
         )
         settings.admission.managed = None  # the chart or the tests own the configurations
 
