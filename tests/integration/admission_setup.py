@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 
 from appdeploy.admission.configurations import webhook_configurations
 from appdeploy.k8s.annotations import parse_decision_key
+from appdeploy.k8s.identity import own_username
 from tests.cluster.admission_config import webhook_client_ca
 from tests.cluster.certs import create_webhook_pki
 from tests.cluster.operator import OperatorProcess
@@ -144,6 +145,8 @@ def admission(
         base_url=f"https://{LOOPBACK}:{port}",
         namespace_selector={"matchLabels": {LABEL: suffix}},
         name=f"appdeploy-test-{suffix}",
+        # The step-object hooks too, as where no ValidatingAdmissionPolicy is installed.
+        operator_user=own_username(api_client),
     )
     state = Admission(
         namespace, operator, configurations, api_client, f"https://{LOOPBACK}:{port}", ca.cert

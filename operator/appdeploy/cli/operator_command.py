@@ -133,6 +133,15 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "certificate it signed are refused, so only the API server reaches the webhooks",
     )
     operator.add_argument(
+        "--job-controller-user",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="who the Job controller is (repeatable): the step-object webhook lets only "
+        "these create pods labelled as steps' (default: "
+        "system:serviceaccount:kube-system:job-controller and system:kube-controller-manager)",
+    )
+    operator.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -145,6 +154,7 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
 def run_operator_command(args: argparse.Namespace) -> int:
     """Run the operator until interrupted; 2 on bad flags."""
     # kopf and the kubernetes client load slowly; only this command needs them.
+    from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS  # noqa: PLC0415
     from appdeploy.api.pod_policy import StepPodPolicy  # noqa: PLC0415
     from appdeploy.controller.config import OperatorConfig  # noqa: PLC0415
     from appdeploy.controller.logs import configure_logging  # noqa: PLC0415
@@ -181,6 +191,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
             webhook_cert=args.webhook_cert,
             webhook_key=args.webhook_key,
             webhook_client_ca=args.webhook_client_ca,
+            job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
         )
     )
     return 0

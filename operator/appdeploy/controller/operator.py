@@ -169,6 +169,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             signing_key=lambda: state["key"],
             operator_username=lambda: str(state.get("username") or ""),
             pod_policy=operator_config.pod_policy,
+            job_controller=operator_config.job_controller_users,
         )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
