@@ -58,7 +58,6 @@ EXPECTED_KINDS = {
 }  # fmt: skip
 ABSENT_KINDS = {
     "defaults": {"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Certificate"},
-    "namespaced": {"ClusterRoleBinding"},
     "cert-manager": {"Secret"},
     "cert-manager-issuer": {"Issuer", "Secret"},
     "no-webhook": {"Service", "Secret", "MutatingWebhookConfiguration", "RoleBinding",
@@ -146,7 +145,22 @@ def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict
     assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
         (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
     }
-    assert kind_of(rendered["namespaced"], "ClusterRoleBinding") == []
+    # The one cluster-scoped right: reading its own two webhook configurations, by name.
+    (binding,) = kind_of(rendered["namespaced"], "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == "appdeploy-webhook-configurations"
+    (role,) = [
+        role
+        for role in kind_of(rendered["namespaced"], "ClusterRole")
+        if role["metadata"]["name"] == "appdeploy-webhook-configurations"
+    ]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["admissionregistration.k8s.io"],
+            "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
+            "resourceNames": ["appdeploy"],
+            "verbs": ["get"],
+        }
+    ]
     bindings = kind_of(rendered["namespaced"], "ValidatingAdmissionPolicyBinding")
     assert len(bindings) == 2  # decisions-only and step-objects
     for binding in bindings:

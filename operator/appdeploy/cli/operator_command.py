@@ -133,6 +133,14 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "certificate it signed are refused, so only the API server reaches the webhooks",
     )
     operator.add_argument(
+        "--webhook-configuration",
+        default="",
+        metavar="NAME",
+        help="at start, read the Mutating- and ValidatingWebhookConfiguration NAME and "
+        "refuse to run (exit 1, naming them) when their namespaceSelector misses a "
+        "watched namespace",
+    )
+    operator.add_argument(
         "--job-controller-user",
         action="append",
         default=[],
@@ -159,6 +167,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
     from appdeploy.controller.config import OperatorConfig  # noqa: PLC0415
     from appdeploy.controller.logs import configure_logging  # noqa: PLC0415
     from appdeploy.controller.operator import run  # noqa: PLC0415
+    from appdeploy.controller.webhook_coverage import StartupRefused  # noqa: PLC0415
 
     if args.workers < 1:
         print("appdeploy operator: --workers must be at least 1", file=sys.stderr)
@@ -171,27 +180,32 @@ def run_operator_command(args: argparse.Namespace) -> int:
         print("appdeploy operator: --webhook-client-ca needs --webhook-address", file=sys.stderr)
         return 2
     configure_logging(args.log_format, args.verbose)
-    run(
-        OperatorConfig(
-            namespaces=tuple(args.namespace),
-            trust_unverified_approvals=args.trust_unverified_approvals,
-            pod_policy=StepPodPolicy(
-                allow_tolerate_all_taints=args.allow_tolerate_all_taints,
-                allow_any_pod_labels=args.allow_any_pod_labels,
-            ),
-            job_ttl=args.job_ttl,
-            workers=args.workers,
-            health_address=args.health_address,
-            api_connect_timeout=args.api_connect_timeout,
-            api_read_timeout=args.api_read_timeout,
-            stuck_reconcile_after=args.stuck_reconcile_after,
-            metrics_address=args.metrics_address,
-            approval_key_secret=args.approval_key_secret,
-            webhook_address=args.webhook_address,
-            webhook_cert=args.webhook_cert,
-            webhook_key=args.webhook_key,
-            webhook_client_ca=args.webhook_client_ca,
-            job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
+    try:
+        run(
+            OperatorConfig(
+                namespaces=tuple(args.namespace),
+                trust_unverified_approvals=args.trust_unverified_approvals,
+                pod_policy=StepPodPolicy(
+                    allow_tolerate_all_taints=args.allow_tolerate_all_taints,
+                    allow_any_pod_labels=args.allow_any_pod_labels,
+                ),
+                job_ttl=args.job_ttl,
+                workers=args.workers,
+                health_address=args.health_address,
+                api_connect_timeout=args.api_connect_timeout,
+                api_read_timeout=args.api_read_timeout,
+                stuck_reconcile_after=args.stuck_reconcile_after,
+                metrics_address=args.metrics_address,
+                approval_key_secret=args.approval_key_secret,
+                webhook_address=args.webhook_address,
+                webhook_cert=args.webhook_cert,
+                webhook_key=args.webhook_key,
+                webhook_client_ca=args.webhook_client_ca,
+                webhook_configuration=args.webhook_configuration,
+                job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
+            )
         )
-    )
+    except StartupRefused as refused:
+        print(f"appdeploy operator: {refused}", file=sys.stderr)
+        return 1
     return 0

@@ -43,5 +43,7 @@ class OperatorConfig:
     """PEM private key of the webhook server."""
     job_controller_users: tuple[str, ...] = JOB_CONTROLLER_USERS
     """Who may create pods labelled as steps' (the Job controller's usernames)."""
+    webhook_configuration: str = ""
+    """Name of the operator's webhook configurations, checked at start to cover the namespaces."""
     webhook_client_ca: str = ""
     """PEM CA bundle; when set, the webhook server refuses TLS clients without a cert it signed."""

@@ -23,6 +23,7 @@ from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
+from appdeploy.controller.webhook_coverage import check_webhook_coverage
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
@@ -193,7 +194,17 @@ def namespaces_are_exact(namespaces: tuple[str, ...]) -> bool:
 
 
 def run(operator_config: OperatorConfig) -> None:
-    """Run the operator until interrupted."""
+    """Run the operator until interrupted; StartupRefused when its webhooks miss a namespace."""
+    if operator_config.webhook_configuration:
+        check_webhook_coverage(
+            kubernetes_client(),
+            operator_config.webhook_configuration,
+            operator_config.namespaces,
+            (
+                operator_config.api_connect_timeout.total_seconds(),
+                operator_config.api_read_timeout.total_seconds(),
+            ),
+        )
     registry = build_registry(operator_config)
     namespaces = list(operator_config.namespaces)
     kopf.run(
