@@ -22,6 +22,8 @@ _VALIDITY = datetime.timedelta(days=365)
 # Backdated so a component whose clock reads slightly behind ours still
 # accepts a certificate minted a moment ago.
 _BACKDATE = datetime.timedelta(hours=1)
+WEBHOOK_CLIENT_NAME = "kube-apiserver-webhook-client"
+"""The subject of the certificate the API server presents to admission webhooks."""
 _LOOPBACK_SANS: list[x509.GeneralName] = [
     x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
     x509.DNSName("localhost"),
@@ -55,6 +57,9 @@ class Pki:
     controller_manager: CertPair
     scheduler: CertPair
     kwok: CertPair
+    webhook_client_ca: CertPair
+    """Signs only the API server's client certificate for webhooks (admission_config.py)."""
+    webhook_client: CertPair
     service_account_key: Path
     service_account_pub: Path
 
@@ -195,6 +200,12 @@ def create_pki(directory: Path) -> Pki:
         server=False,
     )
 
+    # A CA of its own: a webhook that trusts it accepts the API server's
+    # webhook client certificate and no other client the cluster CA signed.
+    webhook_client_ca, webhook_client_issuer = _create_ca(
+        directory, "webhook-client-ca", "appdeploy-webhook-client-ca"
+    )
+
     def serving(stem: str, common_name: str) -> CertPair:
         return _issue(directory, stem, issuer, _name(common_name), server=True)
 
@@ -228,6 +239,14 @@ def create_pki(directory: Path) -> Pki:
         # KWOK writes status for nodes and pods, leases and events, and deletes
         # pods; an admin identity keeps that simple in a throw-away cluster.
         kwok=client("kwok", "appdeploy-kwok", "system:masters"),
+        webhook_client_ca=webhook_client_ca,
+        webhook_client=_issue(
+            directory,
+            "webhook-client",
+            webhook_client_issuer,
+            _name(WEBHOOK_CLIENT_NAME),
+            server=False,
+        ),
         service_account_key=sa_key_path,
         service_account_pub=sa_pub_path,
     )

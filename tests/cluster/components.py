@@ -113,6 +113,10 @@ def apiserver(bin_dir: Path, layout: Layout, ports: Ports, pki: Pki) -> Componen
         # NamespaceLifecycle, ServiceAccount, PodSecurity, the webhook and
         # policy plugins, ResourceQuota, ...).
         "--enable-admission-plugins=NodeRestriction",
+        # The client certificate the API server presents to admission
+        # webhooks, as an admin configures it for appdeploy's
+        # --webhook-client-ca (docs/install.md).
+        f"--admission-control-config-file={layout.admission_config}",
         f"--service-account-issuer={issuer}",
         f"--service-account-key-file={pki.service_account_pub}",
         f"--service-account-signing-key-file={pki.service_account_key}",

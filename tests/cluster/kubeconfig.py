@@ -11,7 +11,8 @@ import yaml
 from tests.cluster.certs import CertPair
 
 
-def _b64(path: Path) -> str:
+def b64(path: Path) -> str:
+    """A file's bytes as base64 text, as kubeconfig ``*-data`` fields hold them."""
     return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
@@ -35,15 +36,15 @@ def write_kubeconfig(
         "clusters": [
             {
                 "name": name,
-                "cluster": {"server": server, "certificate-authority-data": _b64(ca)},
+                "cluster": {"server": server, "certificate-authority-data": b64(ca)},
             }
         ],
         "users": [
             {
                 "name": user,
                 "user": {
-                    "client-certificate-data": _b64(client.cert),
-                    "client-key-data": _b64(client.key),
+                    "client-certificate-data": b64(client.cert),
+                    "client-key-data": b64(client.key),
                 },
             }
         ],

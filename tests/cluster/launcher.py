@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.cluster import binaries, components, node
+from tests.cluster.admission_config import write_admission_config
 from tests.cluster.apihttp import Http
 from tests.cluster.certs import CertPair, Pki, create_pki
 from tests.cluster.errors import ClusterError, ComponentError
@@ -108,6 +109,7 @@ def up(
     server = f"https://{LOOPBACK}:{ports.apiserver}"
     pki = create_pki(layout.pki_dir)
     _write_kubeconfigs(layout, pki, server, name)
+    write_admission_config(layout.admission_config, pki.webhook_client)
     state = ClusterState(
         name=name,
         run_dir=str(layout.run_dir),

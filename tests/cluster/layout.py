@@ -51,6 +51,11 @@ class Layout:
     def kwok_dir(self) -> Path:
         return self.run_dir / "kwok"
 
+    @property
+    def admission_config(self) -> Path:
+        """kube-apiserver's --admission-control-config-file (its client cert for webhooks)."""
+        return self.component_dir("kube-apiserver") / "admission.yaml"
+
     def component_dir(self, component: str) -> Path:
         return self.run_dir / component
 

@@ -11,7 +11,7 @@ import pytest
 
 from appdeploy.cli.main import build_parser
 from tests.helm.chart import kind_of, kinds, lint, one, render
-from tests.helm.variants import VARIANTS
+from tests.helm.variants import CLIENT_CA, VARIANTS
 
 NAMES = list(VARIANTS)
 
@@ -35,6 +35,7 @@ def test_helm_lint_passes(variant: str) -> None:
         ({"operator": {"jobTTL": "1 day"}}, "jobTTL"),
         ({"operator": {"workers": 0}}, "workers"),
         ({"metrics": {"port": 9443}}, "port"),
+        ({"webhook": {"clientCA": "my-ca"}}, "clientCA"),
     ],
 )
 def test_the_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
@@ -52,11 +53,11 @@ EXPECTED_KINDS = {
     "service-monitor": {"ServiceMonitor"},
     "pdb-and-network-policy": {"PodDisruptionBudget", "NetworkPolicy"},
     "existing-key": {"Secret"},
+    "client-ca": {"ConfigMap"},
     "no-webhook": {"Deployment", "ClusterRole"},
 }  # fmt: skip
 ABSENT_KINDS = {
     "defaults": {"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Certificate"},
-    "namespaced": {"ClusterRoleBinding"},
     "cert-manager": {"Secret"},
     "cert-manager-issuer": {"Issuer", "Secret"},
     "no-webhook": {"Service", "Secret", "MutatingWebhookConfiguration", "RoleBinding",
@@ -109,9 +110,25 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
         assert args.webhook_address.endswith(f":{ports['webhook']}")
     if args.metrics_address:
         assert args.metrics_address.endswith(f":{ports['metrics']}")
+    client_ca = VARIANTS[variant].get("webhook", {}).get("clientCA", "")
+    assert bool(args.webhook_client_ca) == bool(client_ca)
     step_pods = VARIANTS[variant].get("stepPods", {})
     assert args.allow_tolerate_all_taints == step_pods.get("allowTolerateAllTaints", False)
     assert args.allow_any_pod_labels == step_pods.get("allowAnyPodLabels", False)
+
+
+def test_the_webhook_client_ca_reaches_the_operator(rendered: dict[str, Any]) -> None:
+    objects = rendered["client-ca"]
+    (config_map,) = kind_of(objects, "ConfigMap")
+    assert config_map["data"]["ca.crt"].strip() == CLIENT_CA.strip()
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    flag = next(a for a in container["args"] if a.startswith("--webhook-client-ca="))
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "webhook-client-ca")
+    assert flag == f"--webhook-client-ca={mount['mountPath']}/ca.crt"
+    volume = next(v for v in pod["volumes"] if v["name"] == "webhook-client-ca")
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+    assert kind_of(rendered["defaults"], "ConfigMap") == [], "off unless a CA is given"
 
 
 def _operator_rights(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,7 +145,22 @@ def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict
     assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
         (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
     }
-    assert kind_of(rendered["namespaced"], "ClusterRoleBinding") == []
+    # The one cluster-scoped right: reading its own two webhook configurations, by name.
+    (binding,) = kind_of(rendered["namespaced"], "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == "appdeploy-webhook-configurations"
+    (role,) = [
+        role
+        for role in kind_of(rendered["namespaced"], "ClusterRole")
+        if role["metadata"]["name"] == "appdeploy-webhook-configurations"
+    ]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["admissionregistration.k8s.io"],
+            "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
+            "resourceNames": ["appdeploy"],
+            "verbs": ["get"],
+        }
+    ]
     bindings = kind_of(rendered["namespaced"], "ValidatingAdmissionPolicyBinding")
     assert len(bindings) == 2  # decisions-only and step-objects
     for binding in bindings:

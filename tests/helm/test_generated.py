@@ -72,8 +72,9 @@ def _without_metadata(configuration: dict[str, Any]) -> dict[str, Any]:
         {},
         {"watchNamespaces": ["team-a", "team-b"]},
         {"webhook": {"certManager": {"enabled": True}}},
+        {"watchNamespaces": ["team-a"], "stepObjects": {"webhook": True}},
     ],
-    ids=["cluster-wide", "namespaced", "cert-manager"],
+    ids=["cluster-wide", "namespaced", "cert-manager", "step-object-hooks"],
 )
 def test_the_webhook_configurations_are_the_operators(values: dict[str, Any]) -> None:
     objects = render(values)
@@ -93,6 +94,11 @@ def test_the_webhook_configurations_are_the_operators(values: dict[str, Any]) ->
         service={"name": "appdeploy", "namespace": NAMESPACE, "port": 443},
         namespace_selector=selector,
         name="appdeploy",
+        operator_user=(
+            f"system:serviceaccount:{NAMESPACE}:appdeploy"
+            if values.get("stepObjects", {}).get("webhook")
+            else None
+        ),
     )
     if "certManager" in values.get("webhook", {}):
         # cainjector fills caBundle; rendering an empty one would undo it on every upgrade.

@@ -25,6 +25,7 @@ POD_ONLY = (
     "--webhook-address",
     "--webhook-cert",
     "--webhook-key",
+    "--webhook-configuration",  # the test applies no webhook configurations
 )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+# A CA certificate only (public), as an admin pastes it into webhook.clientCA.
+CLIENT_CA = (Path(__file__).resolve().parent / "fixtures" / "webhook-client-ca.crt").read_text()
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -37,6 +41,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "apiServer": {"ports": [6443], "cidrs": ["10.0.0.1/32"]},
         },
     },
+    "client-ca": {"webhook": {"clientCA": CLIENT_CA}},
     "existing-key": {"approvalKey": {"existingSecret": "corp-approval-key"}},
     "no-webhook": {
         "webhook": {"enabled": False},

@@ -21,6 +21,8 @@ from kubernetes.client.exceptions import ApiException
 
 from appdeploy.admission.configurations import webhook_configurations
 from appdeploy.k8s.annotations import parse_decision_key
+from appdeploy.k8s.identity import own_username
+from tests.cluster.admission_config import webhook_client_ca
 from tests.cluster.certs import create_webhook_pki
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.ports import LOOPBACK, free_ports
@@ -43,6 +45,10 @@ class Admission:
     operator: OperatorProcess
     configurations: list[dict[str, Any]]
     api_client: Any
+    url: str
+    """https://127.0.0.1:PORT, where the operator serves the webhooks."""
+    ca: Path
+    """The CA of the webhook's serving certificate."""
 
     def remove_webhooks(self) -> None:
         registration = client.AdmissionregistrationV1Api(self.api_client)
@@ -129,6 +135,9 @@ def admission(
             str(serving.cert),
             "--webhook-key",
             str(serving.key),
+            # Only the API server (its webhook client certificate) is answered.
+            "--webhook-client-ca",
+            str(webhook_client_ca(cluster.kubeconfig)),
         ],
     ).start()
     configurations = webhook_configurations(
@@ -136,8 +145,12 @@ def admission(
         base_url=f"https://{LOOPBACK}:{port}",
         namespace_selector={"matchLabels": {LABEL: suffix}},
         name=f"appdeploy-test-{suffix}",
+        # The step-object hooks too, as where no ValidatingAdmissionPolicy is installed.
+        operator_user=own_username(api_client),
     )
-    state = Admission(namespace, operator, configurations, api_client)
+    state = Admission(
+        namespace, operator, configurations, api_client, f"https://{LOOPBACK}:{port}", ca.cert
+    )
     state.install_webhooks()
     yield state
     operator.stop()

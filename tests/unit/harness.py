@@ -239,6 +239,7 @@ class Simulation:
             groups=("release-managers",),
             at=self.now,
             verified=True,
+            run=(self.status or {}).get("run"),
         )
         return self.reconcile()
 

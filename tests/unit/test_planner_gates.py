@@ -55,7 +55,7 @@ def test_a_replayed_annotation_after_a_crash_is_not_a_second_approval() -> None:
     sim = Simulation.of("gates")
     key = "approve.appdeploy.dev/qa"
     decision = ObservedDecision(
-        key, DecisionKind.APPROVE, "qa", "alice", ("qa",), "ok", at=sim.now, verified=True
+        key, DecisionKind.APPROVE, "qa", "alice", ("qa",), "ok", at=sim.now, verified=True, run=1
     )
     sim.decisions[key] = decision
     sim.reconcile()

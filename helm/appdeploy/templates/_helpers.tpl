@@ -192,3 +192,54 @@ compares them). Arguments: root, path, failure, onlyDecisions.
         (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))
   {{- end }}
 {{- end -}}
+
+{{/*
+One step-object webhook entry (stepObjects.webhook), the same shape as
+webhook_configurations(operator_user=...) (a unit test compares them).
+Only Jobs or pods labelled as a step's, before or after the request, from
+anyone but their rightful creator reach it (matchConditions); failurePolicy
+Fail then blocks only what it would refuse. Arguments: root, path, resource.
+*/}}
+{{- define "appdeploy.stepWebhook" -}}
+{{- $root := .root -}}
+{{- $claim := "k.startsWith('appdeploy.dev/') || (k == 'app.kubernetes.io/managed-by' && L.metadata.labels[k] == 'appdeploy')" -}}
+{{- if eq .resource "pods" -}}
+{{- $claim = printf "%s || k == 'batch.kubernetes.io/controller-uid' || k == 'controller-uid'" $claim -}}
+{{- end -}}
+{{- $new := printf "(has(object.metadata.labels) && object.metadata.labels.exists(k, %s))" ($claim | replace "L." "object.") -}}
+{{- $old := printf "(oldObject != null && has(oldObject.metadata.labels) && oldObject.metadata.labels.exists(k, %s))" ($claim | replace "L." "oldObject.") -}}
+- name: {{ .path }}.appdeploy.dev
+  clientConfig:
+    service:
+      name: {{ include "appdeploy.serviceName" $root }}
+      namespace: {{ $root.Release.Namespace }}
+      port: 443
+      path: /{{ .path }}
+    {{- if not $root.Values.webhook.certManager.enabled }}
+    caBundle: {{ index (include "appdeploy.webhookTLS" $root | fromYaml) "ca.crt" }}
+    {{- end }}
+  rules:
+    - apiGroups: [{{ if eq .resource "jobs" }}batch{{ else }}""{{ end }}]
+      apiVersions: ["*"]
+      resources: [{{ .resource }}]
+      operations: [CREATE, UPDATE]
+      scope: Namespaced
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 10
+  {{- with include "appdeploy.namespaceSelector" $root }}
+  namespaceSelector:
+    {{- . | nindent 4 }}
+  {{- end }}
+  matchConditions:
+    - name: claims-step-labels
+      expression: {{ printf "%s || %s" $new $old | quote }}
+    {{- if eq .resource "jobs" }}
+    - name: not-the-operator
+      expression: {{ printf "request.userInfo.username != '%s'" (include "appdeploy.operatorUser" $root) | quote }}
+    {{- else }}
+    - name: not-the-job-controller
+      expression: {{ printf "!(request.userInfo.username in %s)" ($root.Values.stepObjects.podCreators | toJson) | quote }}
+    {{- end }}
+{{- end -}}

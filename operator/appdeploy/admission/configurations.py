@@ -11,17 +11,29 @@ Scoping, so that a GitOps sync is never blocked by an operator that is down:
   or ``appdeploy.dev/cancel`` (matchConditions: these are signed too),
   with failurePolicy Fail: a decision is never stored unsigned or unchecked;
   while the operator is down, approvals wait and everything else goes on.
+- check-step-jobs and check-step-pods (optional: where no
+  ValidatingAdmissionPolicy is installed) see only Jobs and pods labelled as
+  a step's (before or after the request) that someone other than their
+  rightful creator (the operator, the Job controller) creates or updates,
+  with failurePolicy Fail: what reaches them is refused unless it leaves
+  the labels alone, so a down operator blocks no step pod and no unrelated
+  Job's pod, and a forgery is never let in.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS
+from appdeploy.k8s.labels import CONTROLLER_UID, GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
 
 VALIDATE_SPEC = "validate-spec"
 SIGN_DECISIONS = "sign-decisions"
 CHECK_DECISIONS = "check-decisions"
+CHECK_STEP_JOBS = "check-step-jobs"
+CHECK_STEP_PODS = "check-step-pods"
 NAME = "appdeploy"
 
 IS_DECISION = (
@@ -45,6 +57,36 @@ TOUCHES_DECISIONS = (
 """Requests that add, change or remove a human action (removing another's decision is refused)."""
 
 
+def _carries_claims(body: str, resource: str) -> str:
+    labels = f"{body}.metadata.labels"
+    claim = f"k.startsWith('{GROUP}/') || (k == '{MANAGED_BY}' && {labels}[k] == '{MANAGER}')"
+    if resource == "pods":
+        claim += f" || k == '{CONTROLLER_UID}' || k == 'controller-uid'"
+    guard = f"has({labels})" if body == "object" else f"{body} != null && has({labels})"
+    return f"({guard} && {labels}.exists(k, {claim}))"
+
+
+def _claimed(resource: str) -> str:
+    return f"{_carries_claims('object', resource)} || {_carries_claims('oldObject', resource)}"
+
+
+def step_job_conditions(operator_user: str) -> dict[str, str]:
+    """Only Jobs labelled (before or after) as steps, from anyone but the operator."""
+    return {
+        "claims-step-labels": _claimed("jobs"),
+        "not-the-operator": f"request.userInfo.username != '{operator_user}'",
+    }
+
+
+def step_pod_conditions(job_controller: Sequence[str]) -> dict[str, str]:
+    """Only pods labelled as steps' or a Job's, from anyone but the Job controller."""
+    users = json.dumps(list(job_controller), separators=(",", ":"))
+    return {
+        "claims-step-labels": _claimed("pods"),
+        "not-the-job-controller": f"!(request.userInfo.username in {users})",
+    }
+
+
 def _client_config(
     path: str, ca_bundle: str, base_url: str | None, service: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -55,28 +97,42 @@ def _client_config(
 
 
 def _webhook(
-    path: str, client_config: dict[str, Any], *, failure: str, only_decisions: bool
+    path: str,
+    client_config: dict[str, Any],
+    *,
+    failure: str,
+    rules: list[dict[str, Any]],
+    conditions: dict[str, str],
 ) -> dict[str, Any]:
     hook: dict[str, Any] = {
         "name": f"{path}.{GROUP}",
         "clientConfig": client_config,
-        "rules": [
-            {
-                "apiGroups": [GROUP],
-                "apiVersions": [VERSION],
-                "resources": [PLURAL],
-                "operations": ["CREATE", "UPDATE"],
-                "scope": "Namespaced",
-            }
-        ],
+        "rules": rules,
         "failurePolicy": failure,
         "sideEffects": "None",
         "admissionReviewVersions": ["v1"],
         "timeoutSeconds": 10,
     }
-    if only_decisions:
-        hook["matchConditions"] = [{"name": "touches-decisions", "expression": TOUCHES_DECISIONS}]
+    if conditions:
+        hook["matchConditions"] = [
+            {"name": name, "expression": expression} for name, expression in conditions.items()
+        ]
     return hook
+
+
+def _rule(group: str, version: str, resource: str) -> dict[str, Any]:
+    return {
+        "apiGroups": [group],
+        "apiVersions": [version],
+        "resources": [resource],
+        "operations": ["CREATE", "UPDATE"],
+        "scope": "Namespaced",
+    }
+
+
+RELEASES = _rule(GROUP, VERSION, PLURAL)
+STEP_JOBS = _rule("batch", "*", "jobs")
+STEP_PODS = _rule("", "*", "pods")
 
 
 def webhook_configurations(
@@ -86,33 +142,53 @@ def webhook_configurations(
     service: dict[str, Any] | None = None,
     namespace_selector: dict[str, Any] | None = None,
     name: str = NAME,
+    operator_user: str | None = None,
+    job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
 ) -> list[dict[str, Any]]:
     """Mutating and validating configurations; give a base URL (local) or a Service (in-cluster).
 
     ``namespace_selector`` limits them to some namespaces (namespaced installs, tests).
+    ``operator_user`` (the operator's username) adds the step-object hooks, which
+    let only it create Jobs labelled as steps, and only ``job_controller`` such pods.
     """
 
-    def hook(path: str, failure: str, only_decisions: bool) -> dict[str, Any]:
+    def hook(
+        path: str,
+        failure: str,
+        conditions: dict[str, str] | None = None,
+        rule: dict[str, Any] = RELEASES,
+    ) -> dict[str, Any]:
         config = _client_config(path, ca_bundle, base_url, service)
-        webhook = _webhook(path, config, failure=failure, only_decisions=only_decisions)
+        webhook = _webhook(path, config, failure=failure, rules=[rule], conditions=conditions or {})
         if namespace_selector is not None:
             webhook["namespaceSelector"] = namespace_selector
         return webhook
+
+    decisions_only = {"touches-decisions": TOUCHES_DECISIONS}
+    step_hooks = []
+    if operator_user is not None:
+        # Fail closed: only forgeries reach them (matchConditions), so a down
+        # operator refuses forgeries and blocks nothing else.
+        step_hooks = [
+            hook(CHECK_STEP_JOBS, "Fail", step_job_conditions(operator_user), STEP_JOBS),
+            hook(CHECK_STEP_PODS, "Fail", step_pod_conditions(job_controller), STEP_PODS),
+        ]
 
     return [
         {
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "MutatingWebhookConfiguration",
             "metadata": {"name": name},
-            "webhooks": [hook(SIGN_DECISIONS, "Fail", True)],
+            "webhooks": [hook(SIGN_DECISIONS, "Fail", decisions_only)],
         },
         {
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "ValidatingWebhookConfiguration",
             "metadata": {"name": name},
             "webhooks": [
-                hook(VALIDATE_SPEC, "Ignore", False),
-                hook(CHECK_DECISIONS, "Fail", True),
+                hook(VALIDATE_SPEC, "Ignore"),
+                hook(CHECK_DECISIONS, "Fail", decisions_only),
+                *step_hooks,
             ],
         },
     ]

@@ -30,6 +30,10 @@ from appdeploy.k8s.annotations import (
 from appdeploy.k8s.labels import CANCEL_ANNOTATION, RETRY_ANNOTATION
 
 
+class DecisionRefused(ValueError):
+    """The mutating hook will not sign this request; the message says why (kubectl prints it)."""
+
+
 def changed_decisions(
     old: Mapping[str, Any] | None, new: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
@@ -75,6 +79,17 @@ def signed_values(
     validating hook refuses the request.
     """
     run = ((old or new).get("status") or {}).get("run")
+    if run is None:
+        # Signed for no run, an envelope would count in every run; nothing can be
+        # decided before the operator starts one anyway.
+        written = [key for key, _ in changed_decisions(old, new)] + _changed_requests(old, new)
+        if written:
+            raise DecisionRefused(
+                f"{', '.join(written)}: the release has not started a run yet (no status.run), "
+                "and a decision is signed for one run; wait until the operator has picked "
+                "the release up"
+            )
+        return {}
     target = target_of(new)
     own = author_tag(username)
     patch: dict[str, str | None] = {}
@@ -90,28 +105,35 @@ def signed_values(
             groups=tuple(groups),
             comment=comment_of(value),
             at=now,
-            run=int(run) if run is not None else None,
+            run=int(run),
         )
         destination = authored_key(parsed.kind, parsed.gate, username)
         patch[destination] = envelope.signed(key, target).to_annotation()
         if annotation != destination:
             patch[annotation] = None
-    before, after = _annotations(old), _annotations(new)
-    for annotation in (RETRY_ANNOTATION, CANCEL_ANNOTATION):
-        written = after.get(annotation)
-        if written is None or written == before.get(annotation):
-            continue
+    after = _annotations(new)
+    for annotation in _changed_requests(old, new):
         envelope = Envelope(
             kind=request_kind(annotation),
             gate="",
             user=username,
             groups=tuple(groups),
-            comment=comment_of(written),
+            comment=comment_of(after[annotation]),
             at=now,
-            run=int(run) if run is not None else None,
+            run=int(run),
         )
         patch[annotation] = envelope.signed(key, target).to_annotation()
     return patch
+
+
+def _changed_requests(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """The retry and cancel annotations the request adds or changes."""
+    before, after = _annotations(old), _annotations(new)
+    return [
+        annotation
+        for annotation in (RETRY_ANNOTATION, CANCEL_ANNOTATION)
+        if annotation in after and after[annotation] != before.get(annotation)
+    ]
 
 
 def foreign_changes(
@@ -177,6 +199,7 @@ def refusals(
         status=old.get("status"),
     )
     own = author_tag(username)
+    run = (old.get("status") or {}).get("run")
     for annotation, value in changed_decisions(old, new):
         parsed = parse_decision_key(annotation)
         assert parsed is not None
@@ -191,6 +214,7 @@ def refusals(
             comment=comment_of(value),
             at=now,
             verified=True,
+            run=int(run) if run is not None else None,  # what the mutating hook signed
         )
         reason = check_decision(release, decision, now, Settings(pod_policy=pod_policy))
         if reason:

@@ -2,19 +2,28 @@
 
 Handler ids are the URL paths the webhook configurations point at
 (``https://HOST:PORT/validate-spec`` …). Refusals are kopf AdmissionErrors,
-which kubectl prints verbatim.
+which kubectl prints verbatim. The step-object hooks for Jobs and pods are
+always served; only clusters that configure them (no ValidatingAdmissionPolicy)
+send them requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
-from appdeploy.admission.configurations import CHECK_DECISIONS, SIGN_DECISIONS, VALIDATE_SPEC
-from appdeploy.admission.decisions import refusals, signed_values
+from appdeploy.admission.configurations import (
+    CHECK_DECISIONS,
+    CHECK_STEP_JOBS,
+    CHECK_STEP_PODS,
+    SIGN_DECISIONS,
+    VALIDATE_SPEC,
+)
+from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
+from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS, step_object_refusal
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
@@ -30,14 +39,17 @@ def _user(userinfo: kopf.UserInfo) -> tuple[str, list[str]]:
 def register_admission(
     registry: kopf.OperatorRegistry,
     signing_key: Callable[[], bytes],
+    *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     operator_username: Callable[[], str] = lambda: "",
     pod_policy: StepPodPolicy = SAFE_POLICY,
+    job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
 ) -> None:
-    """Add the three admission handlers to ``registry``.
+    """Add the admission handlers to ``registry``.
 
     ``operator_username`` is who the operator itself is: it may remove anyone's
-    consumed decisions.
+    consumed decisions, and it alone creates Jobs labelled as steps;
+    ``job_controller`` alone creates such pods.
     """
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
@@ -69,14 +81,17 @@ def register_admission(
         **_: Any,
     ) -> None:
         username, groups = _user(userinfo)
-        values = signed_values(
-            _plain(old),
-            _body(body),
-            username=username,
-            groups=groups,
-            key=signing_key(),
-            now=clock(),
-        )
+        try:
+            values = signed_values(
+                _plain(old),
+                _body(body),
+                username=username,
+                groups=groups,
+                key=signing_key(),
+                now=clock(),
+            )
+        except DecisionRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
         for key, value in values.items():
             patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
@@ -96,6 +111,32 @@ def register_admission(
         )
         if reasons:
             raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)
+
+    def check_step_object(
+        resource: str, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None
+    ) -> None:
+        reason = step_object_refusal(
+            resource,
+            None if old is None else {"metadata": dict(old.get("metadata") or {})},
+            {"metadata": dict(body.get("metadata") or {})},
+            username=_user(userinfo)[0],
+            operator=operator_username(),
+            job_controller=job_controller,
+        )
+        if reason:
+            raise kopf.AdmissionError(reason, code=FORBIDDEN)
+
+    @kopf.on.validate("batch", "v1", "jobs", id=CHECK_STEP_JOBS, registry=registry)
+    def check_step_jobs(
+        *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
+    ) -> None:
+        check_step_object("jobs", body, userinfo, old)
+
+    @kopf.on.validate("", "v1", "pods", id=CHECK_STEP_PODS, registry=registry)
+    def check_step_pods(
+        *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
+    ) -> None:
+        check_step_object("pods", body, userinfo, old)
 
 
 def _plain(body: kopf.Body | None) -> dict[str, Any] | None:

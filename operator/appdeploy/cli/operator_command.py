@@ -125,6 +125,31 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     operator.add_argument("--webhook-cert", default="", metavar="FILE", help="webhook TLS cert")
     operator.add_argument("--webhook-key", default="", metavar="FILE", help="webhook TLS key")
     operator.add_argument(
+        "--webhook-client-ca",
+        default="",
+        metavar="FILE",
+        help="PEM CA of the client certificate the API server presents to webhooks "
+        "(kube-apiserver --admission-control-config-file); TLS clients without a "
+        "certificate it signed are refused, so only the API server reaches the webhooks",
+    )
+    operator.add_argument(
+        "--webhook-configuration",
+        default="",
+        metavar="NAME",
+        help="at start, read the Mutating- and ValidatingWebhookConfiguration NAME and "
+        "refuse to run (exit 1, naming them) when their namespaceSelector misses a "
+        "watched namespace",
+    )
+    operator.add_argument(
+        "--job-controller-user",
+        action="append",
+        default=[],
+        metavar="USER",
+        help="who the Job controller is (repeatable): the step-object webhook lets only "
+        "these create pods labelled as steps' (default: "
+        "system:serviceaccount:kube-system:job-controller and system:kube-controller-manager)",
+    )
+    operator.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -137,10 +162,12 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
 def run_operator_command(args: argparse.Namespace) -> int:
     """Run the operator until interrupted; 2 on bad flags."""
     # kopf and the kubernetes client load slowly; only this command needs them.
+    from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS  # noqa: PLC0415
     from appdeploy.api.pod_policy import StepPodPolicy  # noqa: PLC0415
     from appdeploy.controller.config import OperatorConfig  # noqa: PLC0415
     from appdeploy.controller.logs import configure_logging  # noqa: PLC0415
     from appdeploy.controller.operator import run  # noqa: PLC0415
+    from appdeploy.controller.webhook_coverage import StartupRefused  # noqa: PLC0415
 
     if args.workers < 1:
         print("appdeploy operator: --workers must be at least 1", file=sys.stderr)
@@ -149,26 +176,36 @@ def run_operator_command(args: argparse.Namespace) -> int:
         if not getattr(args, flag[2:].replace("-", "_")):
             print(f"appdeploy operator: {flag} must be longer than 0s", file=sys.stderr)
             return 2
+    if args.webhook_client_ca and not args.webhook_address:
+        print("appdeploy operator: --webhook-client-ca needs --webhook-address", file=sys.stderr)
+        return 2
     configure_logging(args.log_format, args.verbose)
-    run(
-        OperatorConfig(
-            namespaces=tuple(args.namespace),
-            trust_unverified_approvals=args.trust_unverified_approvals,
-            pod_policy=StepPodPolicy(
-                allow_tolerate_all_taints=args.allow_tolerate_all_taints,
-                allow_any_pod_labels=args.allow_any_pod_labels,
-            ),
-            job_ttl=args.job_ttl,
-            workers=args.workers,
-            health_address=args.health_address,
-            api_connect_timeout=args.api_connect_timeout,
-            api_read_timeout=args.api_read_timeout,
-            stuck_reconcile_after=args.stuck_reconcile_after,
-            metrics_address=args.metrics_address,
-            approval_key_secret=args.approval_key_secret,
-            webhook_address=args.webhook_address,
-            webhook_cert=args.webhook_cert,
-            webhook_key=args.webhook_key,
+    try:
+        run(
+            OperatorConfig(
+                namespaces=tuple(args.namespace),
+                trust_unverified_approvals=args.trust_unverified_approvals,
+                pod_policy=StepPodPolicy(
+                    allow_tolerate_all_taints=args.allow_tolerate_all_taints,
+                    allow_any_pod_labels=args.allow_any_pod_labels,
+                ),
+                job_ttl=args.job_ttl,
+                workers=args.workers,
+                health_address=args.health_address,
+                api_connect_timeout=args.api_connect_timeout,
+                api_read_timeout=args.api_read_timeout,
+                stuck_reconcile_after=args.stuck_reconcile_after,
+                metrics_address=args.metrics_address,
+                approval_key_secret=args.approval_key_secret,
+                webhook_address=args.webhook_address,
+                webhook_cert=args.webhook_cert,
+                webhook_key=args.webhook_key,
+                webhook_client_ca=args.webhook_client_ca,
+                webhook_configuration=args.webhook_configuration,
+                job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
+            )
         )
-    )
+    except StartupRefused as refused:
+        print(f"appdeploy operator: {refused}", file=sys.stderr)
+        return 1
     return 0

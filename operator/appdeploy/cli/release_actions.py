@@ -178,8 +178,17 @@ def decide(
     body = release.get()
     metadata = body["metadata"]
     key = written_key(kind, gate)
+    run = (body.get("status") or {}).get("run")
     decision = ObservedDecision(
-        key, kind, gate, user=user, groups=tuple(groups), comment=comment, at=now(), verified=True
+        key,
+        kind,
+        gate,
+        user=user,
+        groups=tuple(groups),
+        comment=comment,
+        at=now(),
+        verified=True,
+        run=int(run) if run is not None else None,  # what the webhook will sign it for
     )
     snapshot = Release(
         metadata["name"],

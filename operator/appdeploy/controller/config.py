@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 
 
@@ -40,3 +41,9 @@ class OperatorConfig:
     """PEM certificate of the webhook server."""
     webhook_key: str = ""
     """PEM private key of the webhook server."""
+    job_controller_users: tuple[str, ...] = JOB_CONTROLLER_USERS
+    """Who may create pods labelled as steps' (the Job controller's usernames)."""
+    webhook_configuration: str = ""
+    """Name of the operator's webhook configurations, checked at start to cover the namespaces."""
+    webhook_client_ca: str = ""
+    """PEM CA bundle; when set, the webhook server refuses TLS clients without a cert it signed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 import kopf
@@ -22,6 +23,7 @@ from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
+from appdeploy.controller.webhook_coverage import check_webhook_coverage
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
@@ -61,12 +63,18 @@ def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorCon
         settings.scanning.disabled = True
     if operator_config.webhook_address:
         webhook_host, webhook_port = operator_config.webhook_address.rsplit(":", 1)
+        client_ca = operator_config.webhook_client_ca
         settings.admission.server = kopf.WebhookServer(
             addr=webhook_host,
             port=int(webhook_port),
             host=webhook_host,
             certfile=operator_config.webhook_cert or None,
             pkeyfile=operator_config.webhook_key or None,
+            # The signing hook writes identities: only the API server may ask it.
+            # CERT_REQUIRED ends the TLS handshake of any client without a
+            # certificate this CA signed, before a byte of a request is read.
+            verify_mode=ssl.CERT_REQUIRED if client_ca else None,
+            verify_cafile=client_ca or None,
         )
         settings.admission.managed = None  # the chart or the tests own the configurations
 
@@ -162,6 +170,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             signing_key=lambda: state["key"],
             operator_username=lambda: str(state.get("username") or ""),
             pod_policy=operator_config.pod_policy,
+            job_controller=operator_config.job_controller_users,
         )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
@@ -185,7 +194,17 @@ def namespaces_are_exact(namespaces: tuple[str, ...]) -> bool:
 
 
 def run(operator_config: OperatorConfig) -> None:
-    """Run the operator until interrupted."""
+    """Run the operator until interrupted; StartupRefused when its webhooks miss a namespace."""
+    if operator_config.webhook_configuration:
+        check_webhook_coverage(
+            kubernetes_client(),
+            operator_config.webhook_configuration,
+            operator_config.namespaces,
+            (
+                operator_config.api_connect_timeout.total_seconds(),
+                operator_config.api_read_timeout.total_seconds(),
+            ),
+        )
     registry = build_registry(operator_config)
     namespaces = list(operator_config.namespaces)
     kopf.run(

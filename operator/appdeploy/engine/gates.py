@@ -18,7 +18,7 @@ from appdeploy.engine.inputs import DecisionKind, ObservedDecision
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
-from appdeploy.engine.verification import approval_verifies, record
+from appdeploy.engine.verification import approval_verifies, record, signed_run_problem
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 
@@ -165,11 +165,6 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
         return f'no gate named "{decision.gate}"{hint}'
     if spec.gate is None:
         return f"{decision.gate} is a {spec.type} step, not a gate"
-    if decision.run is not None and decision.run != state.run:
-        return (
-            f"it was made for run {decision.run}, and the current run is {state.run} "
-            "(the spec changed); decide again"
-        )
     if not decision.verified and not state.settings.trust_unverified_approvals:
         return (
             "the identity is not verified (the admission webhook did not sign it); "
@@ -180,6 +175,9 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     status = state.step(decision.gate)
     if status.phase is not StepPhase.WAITING:
         return not_waiting_message(state, decision.gate)
+    signed = decision.verified or decision.run is not None
+    if signed and (problem := signed_run_problem(decision.run, state.run)):
+        return f"{problem}; decide again"
     # Only an approval that counts bars a second one: a record that no longer verifies
     # (altered, or from before signatures were kept) is replaced by a new decision.
     trusted = state.settings.trust_unverified_approvals

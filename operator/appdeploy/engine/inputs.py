@@ -101,6 +101,8 @@ class ObservedRequest:
     """The admission webhook's signature checked out."""
     problem: str = ""
     """Why the operator could not accept the annotation (e.g. a forged signature)."""
+    run: int | None = None
+    """The run the webhook signed the request for; None when unsigned."""
 
 
 @dataclass(frozen=True)

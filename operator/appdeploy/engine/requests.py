@@ -20,7 +20,7 @@ from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import derive_phase
-from appdeploy.engine.verification import record
+from appdeploy.engine.verification import record, signed_run_problem
 
 RETRY_FAILED = "failed"
 
@@ -28,6 +28,8 @@ RETRY_FAILED = "failed"
 def unverified(state: RunState, request: ObservedRequest, reason: Reason, what: str) -> bool:
     """Refuse (with a Warning) a request whose author is unknown or whose signature is wrong."""
     problem = request.problem or comment_problem(request.value)
+    if not problem and request.verified and (wrong := signed_run_problem(request.run, state.run)):
+        problem = f"{wrong}; ask again"
     if not problem and not request.verified and not state.settings.trust_unverified_approvals:
         problem = (
             "the identity is not verified (the admission webhook did not sign it); "

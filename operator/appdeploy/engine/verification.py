@@ -31,6 +31,25 @@ def signature_verifies(state: RunState, envelope: Envelope) -> bool:
     return envelope.verify(key, Target(release.namespace, release.name, release.uid))
 
 
+def signed_run_problem(signed_run: int | None, current_run: int) -> str:
+    """Why a signed decision or request does not apply to ``current_run`` ("" if it does).
+
+    An envelope names the run it was signed for; one naming none (signed
+    before the release had ``status.run``) would count in every run.
+    """
+    if signed_run is None:
+        return (
+            "it was signed without a run (before the release started one), "
+            "so it could count in any run"
+        )
+    if signed_run != current_run:
+        return (
+            f"it was made for run {signed_run}, and the current run is {current_run} "
+            "(the spec changed)"
+        )
+    return ""
+
+
 def approval_verifies(state: RunState, gate: str, approval: Approval) -> bool:
     """True when a recorded approval carries the webhook's valid signature for this run."""
     envelope = Envelope(

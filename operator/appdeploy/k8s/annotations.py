@@ -158,4 +158,5 @@ def read_request(
         groups=envelope.groups,
         at=envelope.at,
         verified=True,
+        run=envelope.run,
     )
