@@ -81,7 +81,7 @@ def _names(spec: AppDeploymentSpec) -> set[str]:
 
 
 def status_text(body: Mapping[str, Any], now: datetime) -> str:
-    """The header and step table of one release."""
+    """The header, step table, conditions and audit trail of one release."""
     spec, status = read_release(body)
     metadata = body.get("metadata") or {}
     source = body.get("spec") or {}
