@@ -244,7 +244,16 @@ def test_kubectl_wait_and_get_work_on_releases(
     table = subprocess.run(
         kubectl("-n", releases.namespace, "get", "ad"), capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert table[0].split() == ["NAME", "APP", "VERSION", "PHASE", "MESSAGE", "AGE"]
+    assert table[0].split() == [
+        "NAME",
+        "APP",
+        "VERSION",
+        "PHASE",
+        "WAITING",
+        "ON",
+        "MESSAGE",
+        "AGE",
+    ]
     assert table[1].split()[:4] == ["shop", "shop", "1.0.0", "Succeeded"]
 
 
