@@ -69,6 +69,10 @@ test-helm: ## The chart: lint, render, dry-run, least-privilege and role stories
 helm-build: ## Build (or reuse) the helm CLI from the helm.sh/helm/v3 Go module
 	tests/helm/build.sh
 
+.PHONY: kstatus-build
+kstatus-build: ## Build (or reuse) the kstatus checker from the sigs.k8s.io/cli-utils Go module
+	tests/kstatus/build.sh
+
 .PHONY: test
 test: install verify lint typecheck test-unit test-integration test-helm ## Everything CI runs
 

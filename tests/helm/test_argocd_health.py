@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from appdeploy.api.crd import UNOBSERVED_STATUS
 from tests.helm.manifests import HEALTH_LUA, OUTPUT
 
 lupa = pytest.importorskip("lupa", reason="lupa (a Lua interpreter from PyPI) is a dev dependency")
@@ -70,6 +71,12 @@ def test_a_release_the_operator_has_not_seen_yet_is_progressing() -> None:
     del fresh["status"]
     assert health(fresh)["status"] == "Progressing"
     assert health(release(None))["status"] == "Progressing"
+    # What the API server shows before the operator wrote anything (the CRD's default)
+    shown = {**release(None), "status": UNOBSERVED_STATUS}
+    assert health(shown) == {
+        "status": "Progressing",
+        "message": "Waiting for the appdeploy operator to start the run of generation 1",
+    }
 
 
 def test_a_new_spec_is_progressing_until_its_run_starts() -> None:

@@ -18,6 +18,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.api.crd import UNOBSERVED_STATUS
 from tests.cluster.clients import admin_client
 from tests.cluster.wait import wait_for
 from tests.helm import install
@@ -212,7 +213,7 @@ def test_without_a_rule_its_story_breaks(
             releases.wait_for_event(name, "JobRefused", "forbidden")
         elif removal.resource == "appdeployments/status":  # it runs, nobody can tell
             wait_for(lambda: releases.jobs(name), TIMEOUT, f"the Job of {name}")
-            assert not releases.get(name).get("status")
+            assert releases.get(name).get("status") == UNOBSERVED_STATUS  # never written
         else:  # it completes, silently
             releases.wait_for(name, phase="Succeeded")
             assert releases.events(name) == []

@@ -71,13 +71,28 @@ def test_status_is_a_subresource_and_get_shows_the_printer_columns(
         unwatched_namespace,
         PLURAL,
         created["metadata"]["name"],
-        {"status": {"phase": "AwaitingApproval", "message": "approve: 0 of 1 approvals"}},
+        {
+            "status": {
+                "phase": "AwaitingApproval",
+                "waitingOn": "approve",
+                "message": "approve: 0 of 1 approvals",
+            }
+        },
     )
     shown = subprocess.run(
         kubectl("get", "ad", "-n", unwatched_namespace), capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert shown[0].split() == ["NAME", "APP", "VERSION", "PHASE", "MESSAGE", "AGE"]
-    assert shown[1].split()[:4] == ["hello-1-0-0", "hello", "1.0.0", "AwaitingApproval"]
+    assert shown[0].split() == [
+        "NAME",
+        "APP",
+        "VERSION",
+        "PHASE",
+        "WAITING",
+        "ON",
+        "MESSAGE",
+        "AGE",
+    ]
+    assert shown[1].split()[:5] == ["hello-1-0-0", "hello", "1.0.0", "AwaitingApproval", "approve"]
 
 
 @pytest.mark.parametrize("name", sorted(CEL_REFUSED))

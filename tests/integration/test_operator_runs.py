@@ -142,7 +142,12 @@ def test_exhausted_retries_fail_the_run_skip_downstream_and_run_finally(
     notify = next(job for job in releases.jobs("shop") if "notify" in job["metadata"]["name"])
     assert notify["spec"]["template"]["spec"]["containers"][0]["args"] == ["shop 1.0.0: Failed"]
     conditions = {c.type: c.status for c in failed.conditions}
-    assert conditions == {"Ready": "False", "Reconciling": "False", "Stalled": "True"}
+    assert conditions == {
+        "Ready": "False",
+        "Reconciling": "False",
+        "Stalled": "True",
+        "AwaitingApproval": "False",
+    }
 
 
 def test_a_wait_step_soaks_then_the_rollout_continues(releases: Releases) -> None:
@@ -239,7 +244,16 @@ def test_kubectl_wait_and_get_work_on_releases(
     table = subprocess.run(
         kubectl("-n", releases.namespace, "get", "ad"), capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    assert table[0].split() == ["NAME", "APP", "VERSION", "PHASE", "MESSAGE", "AGE"]
+    assert table[0].split() == [
+        "NAME",
+        "APP",
+        "VERSION",
+        "PHASE",
+        "WAITING",
+        "ON",
+        "MESSAGE",
+        "AGE",
+    ]
     assert table[1].split()[:4] == ["shop", "shop", "1.0.0", "Succeeded"]
 
 

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel
 
 from appdeploy.api.base import cel_rules
-from appdeploy.api.crd import build_crd, main, render_crd
+from appdeploy.api.crd import UNOBSERVED_STATUS, build_crd, main, render_crd
 from appdeploy.api.pod import QUANTITY_PATTERN
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.spec import (
@@ -242,7 +242,15 @@ def _structural_problems(schema: dict[str, Any]) -> list[str]:
 
 
 def test_schema_is_structural() -> None:
-    assert _structural_problems(_openapi_schema()) == []
+    # The one default is deliberate: the status of a release the operator has not seen yet.
+    assert _structural_problems(_openapi_schema()) == ["$.status: has default"]
+
+
+def test_the_status_before_the_operator_is_a_pending_status_of_generation_0() -> None:
+    default = _openapi_schema()["properties"]["status"]["default"]
+    assert default == UNOBSERVED_STATUS
+    status = AppDeploymentStatus.model_validate(default)
+    assert (status.observed_generation, status.phase, status.run) == (0, "Pending", None)
 
 
 def test_structural_check_catches_raw_pydantic_schemas() -> None:
@@ -321,6 +329,7 @@ def test_crd_names_columns_and_status_subresource() -> None:
         ("APP", ".spec.app", "string"),
         ("VERSION", ".spec.version", "string"),
         ("PHASE", ".status.phase", "string"),
+        ("WAITING ON", ".status.waitingOn", "string"),
         ("MESSAGE", ".status.message", "string"),
         ("AGE", ".metadata.creationTimestamp", "date"),
     ]

@@ -92,7 +92,12 @@ def test_cancel_stops_the_run_deletes_jobs_and_still_runs_finally() -> None:
     assert sim.phase == "Cancelled"
     assert sim.model.message == "build-ios cancelled: cancelled: wrong branch"
     conditions = {c.type: c.status for c in sim.model.conditions}
-    assert conditions == {"Ready": "False", "Reconciling": "False", "Stalled": "True"}
+    assert conditions == {
+        "Ready": "False",
+        "Reconciling": "False",
+        "Stalled": "True",
+        "AwaitingApproval": "False",
+    }
 
 
 def test_cancel_runs_finally_with_the_cancelled_phase() -> None:

@@ -174,6 +174,7 @@ def test_an_invalid_spec_is_reported_and_creates_nothing() -> None:
         "Ready": ("False", "InvalidSpec"),
         "Reconciling": ("False", "InvalidSpec"),
         "Stalled": ("True", "InvalidSpec"),
+        "AwaitingApproval": ("False", "InvalidSpec"),
     }
     assert [event.reason for event in result.of_type(PostEvent)] == ["InvalidSpec"]
     assert sim.created == []

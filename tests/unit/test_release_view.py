@@ -33,3 +33,24 @@ def test_messages_with_control_characters_stay_on_one_row() -> None:
     rows = list_rows([stored(sim)]).splitlines()
     assert len(rows) == 2
     assert "\x1b" not in rows[1] and "\\x1b" in rows[1]
+
+
+def test_status_shows_the_conditions_kubectl_wait_sees() -> None:
+    sim = Simulation.of("linear")
+    sim.complete("build", '{"buildNumber": "1"}')
+    sim.approve("qa", "alice")
+    text = status_text(stored(sim), sim.now)
+    [block] = [b for b in text.split("\n\n") if b.startswith("CONDITION")]
+    rows = [row.split() for row in block.splitlines()]
+    assert rows[0] == ["CONDITION", "STATUS", "REASON", "SINCE", "MESSAGE"]
+    by_type = {row[0]: row[1:] for row in rows[1:]}
+    assert list(by_type) == [
+        "Ready",
+        "Reconciling",
+        "Stalled",
+        "AwaitingApproval",
+        "gates.appdeploy.dev/qa",
+    ]
+    assert by_type["AwaitingApproval"][:2] == ["True", "Qa"]
+    assert by_type["gates.appdeploy.dev/qa"][:2] == ["Unknown", "Waiting"]
+    assert block.splitlines()[-1].endswith("; approved by alice")

@@ -8,8 +8,8 @@ and CI regenerates it and fails on a diff. The schema is made *structural*
 On top of the models' shapes the CRD adds what only Kubernetes cares about:
 lists keyed by name (server-side apply merges ``steps`` item by item instead
 of replacing the list, and the API server rejects duplicate keys), the status
-subresource (so spec and status writes do not conflict) and the columns of
-``kubectl get ad``.
+subresource (so spec and status writes do not conflict), the status a release
+shows before the operator wrote one, and the columns of ``kubectl get ad``.
 
 Run ``python -m appdeploy.api.crd [--output PATH]``; the output is byte-stable.
 """
@@ -45,9 +45,23 @@ _PRINTER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("App", "string", ".spec.app", "The app being released."),
     ("Version", "string", ".spec.version", "The version being released."),
     ("Phase", "string", ".status.phase", "Phase of the current run."),
+    ("Waiting On", "string", ".status.waitingOn", "The gates waiting for people."),
     ("Message", "string", ".status.message", "What the release waits on."),
     ("Age", "date", ".metadata.creationTimestamp", "Time since the release was created."),
 )
+
+
+# What the API server shows as the status of a release the operator has not
+# written yet (a default applies on every read while ``status`` is absent; the
+# status subresource drops any status sent with a create). observedGeneration
+# 0 is older than any generation, so kstatus (Flux's health checks) reads a
+# release fresh from git as InProgress, not as Current, even with the
+# operator down. The operator's first write replaces it.
+UNOBSERVED_STATUS: dict[str, Any] = {
+    "observedGeneration": 0,
+    "phase": "Pending",
+    "message": "not yet seen by the operator",
+}
 
 
 def build_crd() -> dict[str, Any]:
@@ -97,7 +111,10 @@ def open_api_schema() -> Schema:
             "kind": {"description": "AppDeployment.", "type": "string"},
             "metadata": {"type": "object"},
             "spec": structural_schema(AppDeploymentSpec, SPEC_LIST_KEYS),
-            "status": structural_schema(AppDeploymentStatus, STATUS_LIST_KEYS),
+            "status": {
+                **structural_schema(AppDeploymentStatus, STATUS_LIST_KEYS),
+                "default": UNOBSERVED_STATUS,
+            },
         },
     }
 

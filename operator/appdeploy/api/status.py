@@ -188,15 +188,24 @@ class ConditionStatus(StrEnum):
     UNKNOWN = "Unknown"
 
 
-class Condition(StatusModel):
-    """A metav1.Condition: Ready, Reconciling or Stalled (kstatus-compatible)."""
+# metav1.Condition's own validation (as controller-gen writes it into CRDs), so
+# the API server refuses what `kubectl wait` and kstatus could not read.
+CONDITION_TYPE_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+)
+CONDITION_REASON_PATTERN = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 
-    type: str
-    """Ready, Reconciling or Stalled."""
+
+class Condition(StatusModel):
+    """A metav1.Condition (kstatus-compatible); docs/operator.md lists them all."""
+
+    type: Annotated[str, Field(pattern=CONDITION_TYPE_PATTERN, max_length=316)]
+    """Ready, Reconciling, Stalled, AwaitingApproval or gates.appdeploy.dev/<gate>."""
     status: ConditionStatus
-    """True, False or Unknown."""
-    reason: str
-    """CamelCase reason, e.g. AwaitingApproval."""
+    """True, False or Unknown (a gate not decided yet)."""
+    reason: Annotated[str, Field(pattern=CONDITION_REASON_PATTERN, min_length=1, max_length=1024)]
+    """CamelCase reason, e.g. AwaitingApproval, Approved, Rejected."""
     message: str
     """Human-readable detail; may be empty."""
     observed_generation: int | None = None
@@ -249,8 +258,10 @@ class AppDeploymentStatus(StatusModel):
     """When the current run ended."""
     steps: list[StepStatus] = Field(default_factory=list)
     """Steps of the current run, main steps then finally steps."""
+    waiting_on: str = ""
+    """The gates waiting for people now, comma-separated (the WAITING ON column)."""
     conditions: list[Condition] = Field(default_factory=list)
-    """Ready, Reconciling and Stalled."""
+    """Ready, Reconciling, Stalled, AwaitingApproval and one gates.appdeploy.dev/<gate> per gate."""
     decisions: Annotated[list[DecisionRecord], Field(max_length=DECISIONS_LIMIT)] = Field(
         default_factory=list
     )

@@ -64,7 +64,8 @@ def add_cluster_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     status = command(
         "status",
-        "show a release's steps: phase, attempts, duration, who a gate waits for, outputs",
+        "show a release's steps (phase, attempts, duration, who a gate waits for, outputs), "
+        "its conditions and its audit trail",
         ACTION_CODES,
     )
     status.add_argument("name", metavar="NAME")

@@ -1,4 +1,5 @@
-"""How a release reads in a terminal: the step table of ``status``, the rows of ``list``.
+"""How a release reads in a terminal: the step, condition and audit tables of ``status``,
+the rows of ``list``.
 
 Pure formatting of the stored object, so what ``kubectl appdeploy status``
 shows is exactly what the operator recorded.
@@ -80,7 +81,7 @@ def _names(spec: AppDeploymentSpec) -> set[str]:
 
 
 def status_text(body: Mapping[str, Any], now: datetime) -> str:
-    """The header and step table of one release."""
+    """The header, step table, conditions and audit trail of one release."""
     spec, status = read_release(body)
     metadata = body.get("metadata") or {}
     source = body.get("spec") or {}
@@ -108,16 +109,37 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
         )
     if len(rows) > 1:
         lines += ["", table(rows)]
+    if status.conditions:
+        lines += ["", conditions_table(status)]
     if status.decisions:
         lines += ["", decisions_table(status)]
     return "\n".join(lines)
+
+
+def conditions_table(status: AppDeploymentStatus) -> str:
+    """What ``kubectl wait --for=condition=…`` sees: each condition, since when, and why."""
+    rows = [["CONDITION", "STATUS", "REASON", "SINCE", "MESSAGE"]]
+    for condition in status.conditions:
+        rows.append(
+            [
+                condition.type,
+                str(condition.status),
+                condition.reason,
+                format_timestamp(condition.last_transition_time),
+                _shortened(escape_line(condition.message), 80),
+            ]
+        )
+    return table(rows)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def decisions_table(status: AppDeploymentStatus) -> str:
     """The run's audit trail: every accepted approve, reject, retry and cancel, oldest first."""
     rows = [["AT", "ACTION", "TARGET", "BY", "VERIFIED", "COMMENT"]]
     for decision in status.decisions:
-        comment = escape_line(decision.comment)
         rows.append(
             [
                 format_timestamp(decision.at),
@@ -125,7 +147,7 @@ def decisions_table(status: AppDeploymentStatus) -> str:
                 decision.target or "-",
                 decision.user,
                 "yes" if decision.verified else "no",
-                comment if len(comment) <= 60 else comment[:57] + "...",
+                _shortened(escape_line(decision.comment), 60),
             ]
         )
     return table(rows)
@@ -137,8 +159,7 @@ def list_rows(items: list[Mapping[str, Any]]) -> str:
     for body in sorted(items, key=lambda item: str(item["metadata"]["name"])):
         _, status = read_release(body)
         spec = body.get("spec") or {}
-        text = escape_line(status.message)
-        message = text if len(text) <= 90 else text[:87] + "..."
+        message = _shortened(escape_line(status.message), 90)
         rows.append(
             [
                 str(body["metadata"]["name"]),

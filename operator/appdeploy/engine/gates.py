@@ -231,10 +231,13 @@ def not_waiting_message(state: RunState, gate: str) -> str:
 
 def describe_waiting_gate(state: RunState, spec: Step, status: StepStatus) -> str:
     """``qa-signoff: 1 of 2 approvals (group qa), deadline 2026-11-30T10:00:00Z``."""
+    return f"{spec.name}: {waiting_tally(state, spec, status)}"
+
+
+def waiting_tally(state: RunState, spec: Step, status: StepStatus) -> str:
+    """``1 of 2 approvals (group qa), deadline 2026-11-30T10:00:00Z``."""
     assert spec.gate is not None and spec.type is StepType.GATE
     count = len(counted_approvers(state, status))
     deadline = format_timestamp(status.deadline) if status.deadline else "none"
-    return (
-        f"{spec.name}: {count} of {spec.gate.required} approvals "
-        f"({who_may_decide(spec.gate)}), deadline {deadline}"
-    )
+    who = who_may_decide(spec.gate)
+    return f"{count} of {spec.gate.required} approvals ({who}), deadline {deadline}"

@@ -21,6 +21,11 @@ from appdeploy.api.timestamps import format_timestamp, utc_seconds
 from appdeploy.api.tolerant import validate_known
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine.actions import EventType, Plan, PostEvent
+from appdeploy.engine.gate_conditions import (
+    approval_conditions,
+    not_awaiting_approval,
+    waiting_gates,
+)
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
 from appdeploy.engine.identities import identity_problems
 from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
@@ -31,6 +36,7 @@ from appdeploy.engine.run_steps import trusted_jobs
 from appdeploy.engine.runs import delete_orphans, start_run
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import (
+    INVALID_REASON,
     STALLED,
     conditions_for,
     derive_phase,
@@ -101,6 +107,7 @@ def plan(
     status.message = run_message(state, status.phase)
     if status.phase.is_terminal:
         status.finished_at = status.finished_at or now
+    status.waiting_on = ", ".join(waiting_gates(state))
     status.conditions = conditions_for(
         status.phase,
         status.message,
@@ -108,6 +115,7 @@ def plan(
         previous.conditions,
         now,
         stalled=stalled_because(status),
+        gates=approval_conditions(state, str(status.phase)),
     )
     transition_events(state, before, before_phase)
     return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
@@ -219,8 +227,14 @@ def plan_invalid(
     status.observed_generation = release.generation
     status.phase = Phase.INVALID
     status.message = message
+    status.waiting_on = ""
     status.conditions = conditions_for(
-        Phase.INVALID, message, release.generation, previous.conditions, now
+        Phase.INVALID,
+        message,
+        release.generation,
+        previous.conditions,
+        now,
+        gates=[not_awaiting_approval(INVALID_REASON)],
     )
     entering = previous.phase is not Phase.INVALID or previous.message != message
     actions = (PostEvent(EventType.WARNING, Reason.INVALID_SPEC, message),) if entering else ()

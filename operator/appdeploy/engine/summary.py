@@ -3,7 +3,8 @@
 The phase is derived from the step phases alone, so it can never disagree
 with them. Conditions follow kstatus: Ready (succeeded), Reconciling (still
 moving), Stalled (ended without success, invalid, or blocked by a Job the
-API server refuses, and then not Reconciling, as kstatus reads it); their
+API server refuses, and then not Reconciling, as kstatus reads it), then
+AwaitingApproval and one per gate (``gate_conditions``); their
 ``lastTransitionTime`` moves only when their status flips.
 """
 
@@ -23,6 +24,7 @@ from appdeploy.api.status import (
 )
 from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import EventType
+from appdeploy.engine.gate_conditions import WantedCondition
 from appdeploy.engine.gates import describe_waiting_gate, who_may_decide
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import attempt_deadline
@@ -90,10 +92,12 @@ def conditions_for(
     now: datetime,
     *,
     stalled: str = "",
+    gates: Sequence[WantedCondition] = (),
 ) -> list[Condition]:
-    """Ready, Reconciling and Stalled for a phase, keeping transition times that did not flip.
+    """Ready, Reconciling, Stalled, then ``gates``, keeping transition times that did not flip.
 
-    ``stalled`` (from ``stalled_because``) makes Stalled true with reason JobRefused.
+    ``stalled`` (from ``stalled_because``) makes Stalled true with reason JobRefused;
+    ``gates`` are AwaitingApproval and the per-gate conditions (``approval_conditions``).
     """
     reason = INVALID_REASON if phase is Phase.INVALID else str(phase)
     wanted = {
@@ -101,22 +105,30 @@ def conditions_for(
         RECONCILING: not phase.is_terminal and not stalled,
         STALLED: phase in (Phase.FAILED, Phase.CANCELLED, Phase.INVALID) or bool(stalled),
     }
+    summary = []
+    for kind, true in wanted.items():
+        refused = kind == STALLED and bool(stalled)
+        summary.append(
+            WantedCondition(
+                kind,
+                ConditionStatus.TRUE if true else ConditionStatus.FALSE,
+                JOB_REFUSED_REASON if refused else reason,
+                stalled if refused else (message if kind == READY or true else ""),
+            )
+        )
     before = {condition.type: condition for condition in previous}
     conditions = []
-    for kind, true in wanted.items():
-        status = ConditionStatus.TRUE if true else ConditionStatus.FALSE
-        old = before.get(kind)
-        transition = old.last_transition_time if old and old.status == status else now
-        shown = message if kind == READY or true else ""
-        refused = kind == STALLED and bool(stalled)
+    for condition in [*summary, *gates]:
+        old = before.get(condition.type)
+        unchanged = old is not None and old.status == condition.status
         conditions.append(
             Condition(
-                type=kind,
-                status=status,
-                reason=JOB_REFUSED_REASON if refused else reason,
-                message=stalled if refused else shown,
+                type=condition.type,
+                status=condition.status,
+                reason=condition.reason,
+                message=condition.message,
                 observed_generation=generation,
-                last_transition_time=transition,
+                last_transition_time=old.last_transition_time if old and unchanged else now,
             )
         )
     return conditions

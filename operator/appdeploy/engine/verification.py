@@ -21,6 +21,9 @@ from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
 
+UNVERIFIED_START = "its recorded approvals no longer verify"
+"""How the message of a gate failed by ``reverify_gates`` begins (its condition says why)."""
+
 
 def signature_verifies(state: RunState, envelope: Envelope) -> bool:
     """True when ``envelope`` carries the webhook's signature for exactly it, on this release."""
@@ -86,7 +89,7 @@ def reverify_gates(state: RunState) -> None:
         if len(counted) >= spec.gate.required or timed_out:
             continue
         message = (
-            f"its recorded approvals no longer verify ({len(counted)} of {spec.gate.required} "
+            f"{UNVERIFIED_START} ({len(counted)} of {spec.gate.required} "
             "signed by the webhook): the status was altered or the signing key changed; "
             f"retry {spec.name} to decide it again"
         )
