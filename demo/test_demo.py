@@ -272,3 +272,12 @@ def test_a_person_is_shown_the_plain_commands_to_run_from_another_terminal(
         ) in text
     assert "annotate" not in text and "{" not in text
     assert "same moment" in text
+
+
+def test_an_approval_after_a_retry_cleared_the_gate_is_shown(release: DemoRelease) -> None:
+    out = io.StringIO()
+    view = ReleaseView(release.spec, Printer(out, colour=False))
+    view.show(_body([_gate(["alice@example.com", "bob@example.com"], phase="Succeeded")]))
+    # Retried, and carol approved the fresh gate before the view saw it empty.
+    view.show(_body([_gate(["carol@example.com"])]))
+    assert "1 of 2: carol@example.com (qa), signature verified" in out.getvalue()

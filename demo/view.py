@@ -99,7 +99,8 @@ class ReleaseView:
             seen = _Seen(step.phase, step.attempts, len(step.approvals))
             before = self.seen.get(step.name)
             self.seen[step.name] = seen
-            known = before.approvals if before is not None else 0
+            # Fewer than before: a retry cleared them, so every one now is new.
+            known = before.approvals if before and before.approvals <= len(step.approvals) else 0
             for number, approval in enumerate(step.approvals[known:], start=known + 1):
                 self.step_line(now, step.name, "approved", self._approval(step, number, approval))
             if before is not None and (before.phase, before.attempts) == (
@@ -156,7 +157,7 @@ class ReleaseView:
         gate = self.spec.step(step.name).gate
         required = gate.required if gate is not None else number
         groups = f" ({', '.join(approval.groups)})" if approval.groups else ""
-        trust = "signature verified" if approval.verified else "NOT verified (unsigned)"
+        trust = "signature verified" if approval.verified else "NOT verified"
         said = f": {approval.comment}" if approval.comment else ""
         return f"{number} of {required}: {approval.user}{groups}, {trust}{said}"
 
