@@ -44,13 +44,7 @@ from demo.release import DemoRelease, demo_release, load_example, what_changed
 from demo.session import DemoFailed, Session
 from demo.view import Printer
 from demo.watch import Watches
-from demo.webhooks import (
-    KEY_SECRET,
-    install_key_namespace,
-    install_webhooks,
-    prepare_webhooks,
-    remove_webhooks,
-)
+from demo.webhooks import KEY_SECRET, demo_webhooks, install_key_namespace, remove_webhooks
 
 AUTO_TIMEOUT = 300.0
 OPERATOR_LOG = "demo-operator.log"
@@ -160,11 +154,10 @@ def _demo(
     left = stop_leftover(record, log)
     if left is not None:
         printer.line(f"  stopped the operator an interrupted demo left running (pid {left})")
-    # An interrupted demo's webhooks point at a port nobody serves: approvals would be refused.
-    remove_webhooks(api)
+    webhooks = demo_webhooks(api, handle.run_dir / WEBHOOK_PKI, release.namespace)
+    remove_webhooks(api, webhooks.name)
     log.unlink(missing_ok=True)
     install_key_namespace(api)
-    webhooks = prepare_webhooks(handle.run_dir / WEBHOOK_PKI, release.namespace)
     operator = OperatorProcess(
         handle.kubeconfig, log, ["-n", release.namespace, *webhooks.operator_args()]
     )
@@ -174,11 +167,12 @@ def _demo(
         operator.start()
         assert operator.process is not None
         remember(record, operator.process, log)
-        install_webhooks(api, webhooks)
+        webhooks.ensure_live()
         printer.line(
-            f"  operator running, serving its admission webhooks on https://{webhooks.address} "
-            f"for {release.namespace}; approvals are signed with the key in Secret {KEY_SECRET} "
-            f"and verified (no --trust-unverified-approvals); log: {log}"
+            "  operator running, serving its admission webhooks on "
+            f"https://127.0.0.1:{webhooks.port} for {release.namespace}; approvals are signed "
+            f"with the key in Secret {KEY_SECRET} and verified (no --trust-unverified-approvals); "
+            f"log: {log}"
         )
         printer.line(f"  {what_changed(release)}")
         created = create_release(api, release)
@@ -197,7 +191,7 @@ def _demo(
             session.stop()
         if watches is not None:
             watches.stop()
-        _unregister(api, printer)
+        _unregister(api, webhooks.name, printer)
         operator.stop()
         forget(record)
     return _summary(final, printer, time.monotonic() - began)
@@ -228,10 +222,10 @@ def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
         printer.line(f"  deleted the previous {release.name} (each demo starts a fresh run)")
 
 
-def _unregister(api: Any, printer: Printer) -> None:
+def _unregister(api: Any, name: str, printer: Printer) -> None:
     """Remove the webhook configurations before their server stops (approvals would fail)."""
     try:
-        remove_webhooks(api)
+        remove_webhooks(api, name)
     except (ApiException, HTTPError, OSError) as error:
         # The demo is ending anyway (often because the API server is gone); the
         # next demo removes them first thing.

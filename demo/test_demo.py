@@ -22,7 +22,7 @@ from demo.release import (
 )
 from demo.session import DemoFailed, Session
 from demo.view import Printer, ReleaseView
-from demo.webhooks import CONFIGURATION, KEY_SECRET, prepare_webhooks
+from demo.webhooks import KEY_SECRET, demo_webhooks
 
 KUBECONFIG = Path("/k/kubeconfig")
 
@@ -103,14 +103,14 @@ def test_the_printed_command_is_the_plain_cli_one() -> None:
 
 
 def test_the_operator_signs_approvals_through_webhooks_on_loopback(tmp_path: Path) -> None:
-    webhooks = prepare_webhooks(tmp_path, "mobile-releases")
+    webhooks = demo_webhooks(None, tmp_path, "mobile-releases")
     args = webhooks.operator_args()
     assert "--trust-unverified-approvals" not in args
     assert args[args.index("--approval-key-secret") + 1] == KEY_SECRET
     assert args[args.index("--webhook-address") + 1] == f"127.0.0.1:{webhooks.port}"
-    assert webhooks.cert.exists() and webhooks.key.exists()
+    assert webhooks.serving.cert.exists() and webhooks.serving.key.exists()
     configurations = webhooks.configurations()
-    assert [c["metadata"]["name"] for c in configurations] == [CONFIGURATION] * 2
+    assert [c["metadata"]["name"] for c in configurations] == ["appdeploy-mobile-releases"] * 2
     hooks = [hook for c in configurations for hook in c["webhooks"]]
     assert {hook["name"].split(".")[0] for hook in hooks} == {
         "sign-decisions",
