@@ -2,14 +2,17 @@
 
 The demo exists so that a newcomer sees the whole relay in about a minute:
 parallel iOS and Android builds whose outputs flow downstream, people
-approving gates through the API server as themselves (impersonated), soak
-waits and a staged rollout, and the release ending ``Succeeded``. With
-``--auto-approve`` it approves by itself and its exit code says whether the
-release succeeded, so CI can run it as a smoke test of the whole stack.
+approving gates with ``kubectl appdeploy approve`` through the API server as
+themselves (impersonated), their decisions signed by the operator's admission
+webhook and verified, soak waits and a staged rollout, and the release ending
+``Succeeded``. With ``--auto-approve`` it runs the approval commands itself
+(two people at the same moment at the QA gate) and its exit code says whether
+the release succeeded, so CI can run it as a smoke test of the whole stack.
 
 Modules: ``release`` builds the demo variant of the example (pure),
 ``cluster`` starts or reuses the control plane, ``install`` creates what the
-example needs in the cluster, ``approvers`` knows who approves which gate and
-how, ``watch`` streams changes, ``view`` prints them, ``session`` ties the
-loop together and ``__main__`` is the command line.
+example needs in the cluster, ``webhooks`` registers the operator's admission
+webhooks on 127.0.0.1, ``approvers`` knows who approves which gate and how,
+``watch`` streams changes, ``view`` prints them, ``session`` ties the loop
+together and ``__main__`` is the command line.
 """

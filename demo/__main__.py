@@ -1,11 +1,14 @@
 """``python -m demo [--auto-approve]``: the shop iOS + Android release, end to end.
 
 Starts (or reuses) the local control plane, installs the CRD and what the
-example needs, runs the real operator process, applies the demo variant of
-``examples/shop-ios-android.yaml`` and follows it live until it ends. Exit
+example needs, runs the real operator process with its admission webhooks
+on 127.0.0.1 (approvals are signed and verified, as in a cluster), applies
+the demo variant of ``examples/shop-ios-android.yaml`` and follows it live
+until it ends. Exit
 status: 0 only when the release Succeeded, 1 otherwise, 130 on Ctrl-C.
-The operator it started is always stopped; the cluster keeps running (for
-poking at it afterwards) unless ``--stop-cluster``.
+The operator it started is always stopped and its webhook configurations
+removed; the cluster keeps running (for poking at it afterwards) unless
+``--stop-cluster``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tests.cluster.clients import admin_client
 from tests.cluster.errors import ClusterError
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import WaitTimeout
+from urllib3.exceptions import HTTPError
 
 from appdeploy.api.status import AppDeploymentStatus, Phase
 from appdeploy.cli.release_view import status_text
@@ -40,10 +44,12 @@ from demo.release import DemoRelease, demo_release, load_example, what_changed
 from demo.session import DemoFailed, Session
 from demo.view import Printer
 from demo.watch import Watches
+from demo.webhooks import KEY_SECRET, demo_webhooks, install_key_namespace, remove_webhooks
 
 AUTO_TIMEOUT = 300.0
 OPERATOR_LOG = "demo-operator.log"
 OPERATOR_RECORD = "demo-operator.json"
+WEBHOOK_PKI = "demo-webhook"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--auto-approve",
         action="store_true",
-        help="approve every gate by itself (as the demo's approvers, impersonated); for CI",
+        help="approve every gate by itself (kubectl appdeploy approve as the demo's "
+        "approvers, impersonated, two of them at the same moment); for CI",
     )
     parser.add_argument(
         "--timeout",
@@ -140,6 +147,58 @@ def _demo(
     began: float,
 ) -> int:
     api: Any = admin_client(handle.kubeconfig)
+    _install(api, release, printer)
+
+    log = handle.run_dir / OPERATOR_LOG
+    record = handle.run_dir / OPERATOR_RECORD
+    left = stop_leftover(record, log)
+    if left is not None:
+        printer.line(f"  stopped the operator an interrupted demo left running (pid {left})")
+    webhooks = demo_webhooks(api, handle.run_dir / WEBHOOK_PKI, release.namespace)
+    remove_webhooks(api, webhooks.name)
+    log.unlink(missing_ok=True)
+    install_key_namespace(api)
+    operator = OperatorProcess(
+        handle.kubeconfig, log, ["-n", release.namespace, *webhooks.operator_args()]
+    )
+    watches: Watches | None = None
+    session: Session | None = None
+    try:
+        operator.start()
+        assert operator.process is not None
+        remember(record, operator.process, log)
+        webhooks.ensure_live()
+        printer.line(
+            "  operator running, serving its admission webhooks on "
+            f"https://127.0.0.1:{webhooks.port} for {release.namespace}; approvals are signed "
+            f"with the key in Secret {KEY_SECRET} and verified (no --trust-unverified-approvals); "
+            f"log: {log}"
+        )
+        printer.line(f"  {what_changed(release)}")
+        created = create_release(api, release)
+        uid = str(created["metadata"]["uid"])
+        printer.line(
+            f"  applied {release.name}; follow it elsewhere with: kubectl --kubeconfig "
+            f"{handle.kubeconfig} -n {release.namespace} get ad -w"
+        )
+        printer.line()
+        watches = Watches(handle.kubeconfig, release.namespace, release.name)
+        watches.follow_process(operator.process.wait)
+        session = Session(release, uid, handle.kubeconfig, auto_approve, printer, log)
+        final = session.run(watches.start(), timeout)
+    finally:
+        if session is not None:
+            session.stop()
+        if watches is not None:
+            watches.stop()
+        _unregister(api, webhooks.name, printer)
+        operator.stop()
+        forget(record)
+    return _summary(final, printer, time.monotonic() - began)
+
+
+def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
+    """What the release needs in the cluster; the previous demo's release deleted."""
     install_crd(api)
     groups = approver_groups(release.spec)
     install_namespace(api, release, groups)
@@ -162,39 +221,15 @@ def _demo(
     if delete_previous(api, release):
         printer.line(f"  deleted the previous {release.name} (each demo starts a fresh run)")
 
-    log = handle.run_dir / OPERATOR_LOG
-    record = handle.run_dir / OPERATOR_RECORD
-    left = stop_leftover(record, log)
-    if left is not None:
-        printer.line(f"  stopped the operator an interrupted demo left running (pid {left})")
-    log.unlink(missing_ok=True)
-    operator = OperatorProcess(
-        handle.kubeconfig, log, ["--trust-unverified-approvals", "-n", release.namespace]
-    )
-    watches: Watches | None = None
+
+def _unregister(api: Any, name: str, printer: Printer) -> None:
+    """Remove the webhook configurations before their server stops (approvals would fail)."""
     try:
-        operator.start()
-        assert operator.process is not None
-        remember(record, operator.process, log)
-        printer.line(f"  operator running (--trust-unverified-approvals); log: {log}")
-        printer.line(f"  {what_changed(release)}")
-        created = create_release(api, release)
-        uid = str(created["metadata"]["uid"])
-        printer.line(
-            f"  applied {release.name}; follow it elsewhere with: kubectl --kubeconfig "
-            f"{handle.kubeconfig} -n {release.namespace} get ad -w"
-        )
-        printer.line()
-        watches = Watches(handle.kubeconfig, release.namespace, release.name)
-        watches.follow_process(operator.process.wait)
-        session = Session(release, uid, handle.kubeconfig, auto_approve, printer, log)
-        final = session.run(watches.start(), timeout)
-    finally:
-        if watches is not None:
-            watches.stop()
-        operator.stop()
-        forget(record)
-    return _summary(final, printer, time.monotonic() - began)
+        remove_webhooks(api, name)
+    except (ApiException, HTTPError, OSError) as error:
+        # The demo is ending anyway (often because the API server is gone); the
+        # next demo removes them first thing.
+        printer.line(f"  could not remove the webhook configurations: {_reason(error)}")
 
 
 def _yes(allowed: bool) -> str:

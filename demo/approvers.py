@@ -1,32 +1,29 @@
-"""Who approves which gate, the exact kubectl command, and running it as that person.
+"""Who approves which gate, the exact command, and running it as that person.
 
-The demo approves the way a person would: ``kubectl annotate`` impersonating
-the approver (``--as``/``--as-group``), so the API server authorizes the
-request with RBAC as that user, not as the admin. The operator has no
-admission webhook in the demo (it runs with ``--trust-unverified-approvals``),
-so the annotation value is the JSON envelope naming the person.
+The demo approves the way a person would: ``kubectl appdeploy approve``
+impersonating the approver (``--as``/``--as-group``), so the API server
+authorizes the request with RBAC as that user, not as the admin, and the
+operator's admission webhook signs the decision with that identity. The
+command is the ``kubectl-appdeploy`` plugin installed in the project's
+virtualenv.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from tests.cluster.clients import impersonating_client
 
 from appdeploy.api.spec import AppDeploymentSpec, GateSpec
 from appdeploy.engine.gates import may_decide
-from demo.install import GROUP, PLURAL, VERSION
 
-APPROVE_PREFIX = "approve.appdeploy.dev/"
-KUBECTL_TIMEOUT = 30.0
+PLUGIN = "kubectl-appdeploy"
+APPROVE_TIMEOUT = 60.0
+"""Seconds an approval command may take: it waits (up to 30 s) for the operator to take it."""
 
 
 @dataclass(frozen=True)
@@ -81,22 +78,16 @@ def approver_groups(spec: AppDeploymentSpec) -> list[str]:
     return groups
 
 
-def annotation(gate: str, approver: Approver) -> tuple[str, str]:
-    """The approval annotation's key and value (the unsigned JSON envelope)."""
-    value = json.dumps(
-        {"user": approver.user, "groups": list(approver.groups), "comment": approver.comment},
-        separators=(",", ":"),
-    )
-    return APPROVE_PREFIX + gate, value
+def approve_argv(namespace: str, release: str, gate: str, approver: Approver) -> list[str]:
+    """``kubectl appdeploy approve`` as the approver, as a person types it.
 
-
-def kubectl_argv(
-    kubeconfig: Path, namespace: str, release: str, gate: str, approver: Approver
-) -> list[str]:
-    """``kubectl annotate`` as the approver (no --overwrite: one pending approval at a time)."""
-    key, value = annotation(gate, approver)
-    argv = ["kubectl", "--kubeconfig", str(kubeconfig), "-n", namespace, "annotate"]
-    argv += ["appdeployment", release, f"{key}={value}", "--as", approver.user]
+    No ``--overwrite`` and no identity to trust: the webhook replaces what the
+    command writes with an envelope of whom the API server authenticated (here:
+    whom the admin impersonates), signs it and moves it to that person's own
+    key, so approvers of one gate never wait on each other.
+    """
+    argv = ["kubectl", "appdeploy", "approve", release, gate, "-m", approver.comment]
+    argv += ["-n", namespace, "--as", approver.user]
     for group in approver.groups:
         argv += ["--as-group", group]
     return argv
@@ -107,50 +98,73 @@ def shell_command(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
+def plugin_directory() -> Path:
+    """Where ``kubectl-appdeploy`` is installed: next to this Python (the project's .venv/bin)."""
+    return Path(sys.executable).parent
+
+
+def shell_setup(kubeconfig: Path) -> str:
+    """What another terminal needs before the printed commands work: the cluster and the plugin."""
+    return f"export KUBECONFIG={shlex.quote(str(kubeconfig))} PATH={plugin_directory()}:$PATH"
+
+
+def _environment(kubeconfig: Path) -> dict[str, str]:
+    # No proxy: the cluster is on loopback and no request may leave the machine.
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["KUBECONFIG"] = str(kubeconfig)
+    env["PATH"] = f"{plugin_directory()}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What was run for an approval, what it printed, and whether the API server accepted it."""
+    """What an approval command printed, and whether it succeeded."""
 
+    gate: str
+    approver: Approver
     command: str
     ok: bool
     output: str
 
 
-def run_as_approver(
-    kubeconfig: Path, namespace: str, release: str, gate: str, approver: Approver
-) -> Outcome:
-    """Run the approval as the approver: kubectl when installed, else the same request in Python.
+class RunningApproval:
+    """One ``kubectl appdeploy approve`` in flight, as its own process.
 
-    Both impersonate, so the API server authorizes the PATCH as the approver.
+    The command returns once the operator consumed the decision and says what
+    it recorded, so several run side by side while the demo keeps watching.
     """
-    if shutil.which("kubectl"):
-        argv = kubectl_argv(kubeconfig, namespace, release, gate, approver)
-        command = shell_command(argv)
-        try:
-            done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT, check=False
-            )
-        except subprocess.TimeoutExpired:
-            return Outcome(command, False, f"kubectl did not answer within {KUBECTL_TIMEOUT:g}s")
-        return Outcome(command, done.returncode == 0, (done.stdout + done.stderr).strip())
-    return _patch_as(kubeconfig, namespace, release, gate, approver)
 
-
-def _patch_as(
-    kubeconfig: Path, namespace: str, release: str, gate: str, approver: Approver
-) -> Outcome:
-    key, value = annotation(gate, approver)
-    groups = "".join(f" --as-group {group}" for group in approver.groups)
-    command = (
-        f"(kubectl not found) PATCH {key} as the Python client would: --as {approver.user}{groups}"
-    )
-    api: Any = impersonating_client(kubeconfig, approver.user, approver.groups)
-    try:
-        client.CustomObjectsApi(api).patch_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, release, {"metadata": {"annotations": {key: value}}}
+    def __init__(
+        self, kubeconfig: Path, namespace: str, release: str, gate: str, who: Approver
+    ) -> None:
+        self.gate = gate
+        self.approver = who
+        shown = approve_argv(namespace, release, gate, who)
+        self.command = shell_command(shown)
+        # kubectl runs the plugin with the same arguments; without kubectl, run the plugin.
+        argv = shown if shutil.which("kubectl") else [str(plugin_directory() / PLUGIN), *shown[2:]]
+        self.process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_environment(kubeconfig),
         )
-    except ApiException as error:
-        return Outcome(command, False, f"{error.status} {error.reason}: {error.body}")
-    finally:
-        api.close()
-    return Outcome(command, True, f"appdeployment.{GROUP}/{release} annotated")
+
+    def finish(self) -> Outcome:
+        """Wait for the command; what it printed."""
+        try:
+            output, _ = self.process.communicate(timeout=APPROVE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return self._outcome(False, f"no answer within {APPROVE_TIMEOUT:g}s")
+        return self._outcome(self.process.returncode == 0, output.strip())
+
+    def stop(self) -> None:
+        """End the command if it still runs (the demo is ending)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def _outcome(self, ok: bool, output: str) -> Outcome:
+        return Outcome(self.gate, self.approver, self.command, ok, output)

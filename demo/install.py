@@ -27,7 +27,7 @@ MANAGED = {"app.kubernetes.io/managed-by": "appdeploy-demo"}
 CONFLICT, NOT_FOUND = 409, 404
 
 
-def _create_or_patch(
+def create_or_patch(
     create: Callable[[], object], patch: Callable[[], object], retries: int = 3
 ) -> None:
     """Create the object; if it exists, patch it to what the demo wants."""
@@ -57,7 +57,7 @@ def _ensure_in(namespace: str, kind: str, api: Any, body: dict[str, Any]) -> Non
     name = body["metadata"]["name"]
     create = getattr(api, f"create_namespaced_{kind}")
     patch = getattr(api, f"patch_namespaced_{kind}")
-    _create_or_patch(lambda: create(namespace, body), lambda: patch(name, namespace, body))
+    create_or_patch(lambda: create(namespace, body), lambda: patch(name, namespace, body))
 
 
 def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[str]) -> None:
@@ -67,7 +67,7 @@ def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[
     rbac: Any = client.RbacAuthorizationV1Api(api)
     namespace = release.namespace
     ns_body = {"metadata": {"name": namespace, "labels": MANAGED}}
-    _create_or_patch(
+    create_or_patch(
         lambda: core.create_namespace(ns_body),
         lambda: core.patch_namespace(namespace, ns_body),
     )

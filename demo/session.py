@@ -1,17 +1,18 @@
 """The demo's loop: follow the release, show it, and get its gates approved.
 
-It reacts only to what it is told (watch events, the operator exiting) and
-never polls. At each waiting gate it either prints the commands a person
-runs (from any terminal: the watch sees their annotations like any other
-change) or, with auto-approve, runs them itself one at a time: a gate holds
-one pending approval per key, so the next approver waits until the operator
-consumed the previous annotation.
+It reacts only to what it is told (watch events, the operator exiting, an
+approval command ending) and never polls. At each waiting gate it either
+prints the commands a person runs (from any terminal: the watch sees what
+the operator records like any other change) or, with auto-approve, runs
+them itself, all of a gate's approvers at the same moment: the webhook
+moves each decision to its author's own key, so they never collide.
 """
 
 from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,28 +22,22 @@ from appdeploy.api.status import AppDeploymentStatus, StepPhase
 from appdeploy.engine.gates import who_may_decide
 from demo.approvers import (
     Approver,
-    annotation,
+    Outcome,
+    RunningApproval,
+    approve_argv,
     approvers_for,
-    kubectl_argv,
-    run_as_approver,
     shell_command,
+    shell_setup,
 )
 from demo.release import DemoRelease
 from demo.view import Printer, ReleaseView
-from demo.watch import EventSeen, OperatorExited, ReleaseChanged, Watches, WatchTrouble
+from demo.watch import EventSeen, Item, OperatorExited, ReleaseChanged, Watches, WatchTrouble
 
 REFUSED_REASONS = ("ApprovalRefused", "RejectionRefused")
 
 
 class DemoFailed(RuntimeError):
     """The demo cannot go on; the message says what happened and where to look."""
-
-
-@dataclass(frozen=True)
-class _Pending:
-    gate: str
-    approver: Approver
-    key: str
 
 
 @dataclass
@@ -59,7 +54,10 @@ class Session:
     body: dict[str, Any] | None = None
     announced: set[str] = field(default_factory=set)
     fired: set[tuple[str, str]] = field(default_factory=set)
-    pending: _Pending | None = None
+    running: dict[tuple[str, str], RunningApproval] = field(default_factory=dict)
+    """Approval commands in flight, by (gate, user)."""
+    report: Callable[[str, Callable[[], Item]], None] | None = None
+    """Where an approval command's outcome goes once it ends (Watches.report)."""
     troubles: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -73,6 +71,7 @@ class Session:
         operator exits, or when an auto-approval is refused.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        self.report = watches.report
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
@@ -88,6 +87,8 @@ class Session:
                     return item.body
             elif isinstance(item, EventSeen):
                 self.on_event(item)
+            elif isinstance(item, Outcome):
+                self.on_outcome(item)
             elif isinstance(item, OperatorExited):
                 raise DemoFailed(
                     f"the operator exited with code {item.code} while {self.waiting_for()}; "
@@ -108,7 +109,7 @@ class Session:
             if step.type is StepType.GATE and step.phase is StepPhase.WAITING:
                 self._announce(step.name, status)
         if self.auto_approve:
-            self._approve_next(body, status)
+            self._approve_next(status)
         return status.phase.is_terminal
 
     def on_event(self, event: EventSeen) -> None:
@@ -120,6 +121,22 @@ class Session:
                 f"the operator refused an approval the demo made: {event.message}; "
                 f"log: {self.operator_log}"
             )
+
+    def on_outcome(self, outcome: Outcome) -> None:
+        """An approval command ended: show what it printed; a failure ends the demo."""
+        self.running.pop((outcome.gate, outcome.approver.user), None)
+        for text in outcome.output.splitlines():
+            self.printer.line(self.printer.dim(f"     {outcome.approver.user}: {text}"))
+        if not outcome.ok:
+            raise DemoFailed(
+                f"approving {outcome.gate} as {outcome.approver.user} failed: {outcome.output}"
+            )
+
+    def stop(self) -> None:
+        """End the approval commands still in flight."""
+        for approval in self.running.values():
+            approval.stop()
+        self.running.clear()
 
     # --- gates ------------------------------------------------------------------
     def _approvers(self, gate: str) -> tuple[Approver, ...]:
@@ -141,23 +158,23 @@ class Session:
         line = self.printer.line
         line()
         if self.auto_approve:
-            line(self.printer.bold(f"  >> {heading}; approving as {names}"))
+            together = " at the same moment" if len(people) > 1 else ""
+            line(self.printer.bold(f"  >> {heading}; approving as {names}{together}"))
             return
         line(self.printer.bold(f"  >> {heading}. Approve it as {names}, from any terminal:"))
         if others:
             line(f"     (distinctFrom: whoever approved {others} may not approve {gate})")
         line()
+        if len(self.announced) == 1:
+            line(f"     {shell_setup(self.kubeconfig)}")
         for approver in people:
-            argv = kubectl_argv(
-                self.kubeconfig, self.release.namespace, self.release.name, gate, approver
-            )
+            argv = approve_argv(self.release.namespace, self.release.name, gate, approver)
             line(f"     {shell_command(argv)}")
         line()
         if len(people) > 1:
             line(
-                "     Run them one after the other: a gate holds one pending approval at a "
-                "time, and kubectl\n     refuses the next until the operator consumed the "
-                "previous one (about a second; it shows above)."
+                "     They may run at the same moment: the webhook signs each decision and "
+                "moves it to its\n     author's own key, so approvals never collide."
             )
             line()
 
@@ -171,34 +188,25 @@ class Session:
         approved = {step.name for step in status.steps if step.approvals}
         return ", ".join(name for name in names if name in approved)
 
-    def _approve_next(self, body: dict[str, Any], status: AppDeploymentStatus) -> None:
-        annotations = (body.get("metadata") or {}).get("annotations") or {}
-        if self.pending is not None:
-            if self.pending.key in annotations:
-                return  # the operator has not consumed it yet
-            self.pending = None
+    def _approve_next(self, status: AppDeploymentStatus) -> None:
+        """Start every approval a waiting gate still lacks, all at once."""
         for step in status.steps:
             if step.type is not StepType.GATE or step.phase is not StepPhase.WAITING:
                 continue
             done = {approval.user for approval in step.approvals}
             for approver in self._approvers(step.name):
-                if approver.user in done or (step.name, approver.user) in self.fired:
-                    continue
-                self._fire(step.name, approver)
-                return
+                if approver.user not in done and (step.name, approver.user) not in self.fired:
+                    self._fire(step.name, approver)
 
     def _fire(self, gate: str, approver: Approver) -> None:
         self.fired.add((gate, approver.user))
-        key, _ = annotation(gate, approver)
-        outcome = run_as_approver(
+        running = RunningApproval(
             self.kubeconfig, self.release.namespace, self.release.name, gate, approver
         )
-        self.printer.line(self.printer.dim(f"     $ {outcome.command}"))
-        for text in outcome.output.splitlines():
-            self.printer.line(self.printer.dim(f"       {text}"))
-        if not outcome.ok:
-            raise DemoFailed(f"approving {gate} as {approver.user} failed: {outcome.output}")
-        self.pending = _Pending(gate, approver, key)
+        self.running[(gate, approver.user)] = running
+        self.printer.line(self.printer.dim(f"     $ {running.command}"))
+        assert self.report is not None, "run() sets where outcomes go"
+        self.report(f"approve {gate} as {approver.user}", running.finish)
 
     # --- what we are waiting for (for timeouts) ----------------------------------
     def _status(self, body: dict[str, Any]) -> AppDeploymentStatus | None:
@@ -210,11 +218,9 @@ class Session:
     def waiting_for(self) -> str:
         """What the demo is waiting for, in words, for timeout and failure messages."""
         name = self.release.name
-        if self.pending is not None:
-            return (
-                f"the operator to consume {self.pending.key} "
-                f"(the approval by {self.pending.approver.user})"
-            )
+        if self.running:
+            people = ", ".join(f"{user} ({gate})" for gate, user in self.running)
+            return f"the operator to take the approvals by {people}"
         status = self._status(self.body) if self.body is not None else None
         if status is None:
             return f"the operator to start {name} (log: {self.operator_log})"

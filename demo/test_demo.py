@@ -6,12 +6,12 @@ import io
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from demo import session as session_module
-from demo.approvers import Approver, Outcome, approvers_for, kubectl_argv, shell_command
+from demo.approvers import Approver, Outcome, approve_argv, approvers_for, shell_command
 from demo.release import (
     DURATION_ANNOTATION,
     OUTPUT_ANNOTATION,
@@ -20,8 +20,9 @@ from demo.release import (
     demo_seconds,
     load_example,
 )
-from demo.session import Session
+from demo.session import DemoFailed, Session
 from demo.view import Printer, ReleaseView
+from demo.webhooks import KEY_SECRET, demo_webhooks
 
 KUBECONFIG = Path("/k/kubeconfig")
 
@@ -91,15 +92,37 @@ def test_the_cast_may_decide_and_compliance_is_someone_else(release: DemoRelease
     assert len(people["go-full-rollout"]) == 1
 
 
-def test_the_printed_command_is_the_one_from_the_issue() -> None:
+def test_the_printed_command_is_the_plain_cli_one() -> None:
     alice = Approver("alice@example.com", ("qa",), "tested on iPhone 15")
-    argv = kubectl_argv(KUBECONFIG, "mobile-releases", "shop-4-12-0", "qa-signoff", alice)
+    argv = approve_argv("mobile-releases", "shop-4-12-0", "qa-signoff", alice)
     assert shell_command(argv) == (
-        "kubectl --kubeconfig /k/kubeconfig -n mobile-releases annotate appdeployment "
-        'shop-4-12-0 \'approve.appdeploy.dev/qa-signoff={"user":"alice@example.com",'
-        '"groups":["qa"],"comment":"tested on iPhone 15"}\' --as alice@example.com --as-group qa'
+        "kubectl appdeploy approve shop-4-12-0 qa-signoff -m 'tested on iPhone 15' "
+        "-n mobile-releases --as alice@example.com --as-group qa"
     )
     assert shlex.split(shell_command(argv)) == argv
+
+
+def test_the_operator_signs_approvals_through_webhooks_on_loopback(tmp_path: Path) -> None:
+    webhooks = demo_webhooks(None, tmp_path, "mobile-releases")
+    args = webhooks.operator_args()
+    assert "--trust-unverified-approvals" not in args
+    assert args[args.index("--approval-key-secret") + 1] == KEY_SECRET
+    assert args[args.index("--webhook-address") + 1] == f"127.0.0.1:{webhooks.port}"
+    assert webhooks.serving.cert.exists() and webhooks.serving.key.exists()
+    configurations = webhooks.configurations()
+    assert [c["metadata"]["name"] for c in configurations] == ["appdeploy-mobile-releases"] * 2
+    hooks = [hook for c in configurations for hook in c["webhooks"]]
+    assert {hook["name"].split(".")[0] for hook in hooks} == {
+        "sign-decisions",
+        "check-decisions",
+        "validate-spec",
+    }
+    for hook in hooks:
+        assert hook["clientConfig"]["url"].startswith(f"https://127.0.0.1:{webhooks.port}/")
+        # Only the demo's namespace: tests sharing the cluster keep their own webhooks.
+        assert hook["namespaceSelector"] == {
+            "matchLabels": {"kubernetes.io/metadata.name": "mobile-releases"}
+        }
 
 
 def _body(steps: list[dict[str, Any]], annotations: dict[str, str] | None = None) -> dict[str, Any]:
@@ -110,13 +133,22 @@ def _body(steps: list[dict[str, Any]], annotations: dict[str, str] | None = None
     }
 
 
-def _gate(approvals: list[str]) -> dict[str, Any]:
+def _gate(approvals: list[str], phase: str = "Waiting") -> dict[str, Any]:
     return {
         "name": "qa-signoff",
         "type": "gate",
-        "phase": "Waiting",
+        "phase": phase,
         "message": "QA verifies iOS build 412",
-        "approvals": [{"user": u, "at": "2026-11-27T09:00:00Z"} for u in approvals],
+        "approvals": [
+            {
+                "user": u,
+                "groups": ["qa"],
+                "comment": f"tested by {u}",
+                "at": "2026-11-27T09:00:00Z",
+                "verified": True,
+            }
+            for u in approvals
+        ],
     }
 
 
@@ -142,23 +174,110 @@ def test_the_view_prints_only_changes(release: DemoRelease) -> None:
     assert "Succeeded" in lines[2] and "buildNumber=412  (4s)" in lines[2]
 
 
-def test_auto_approval_waits_until_the_previous_one_was_consumed(
-    release: DemoRelease, monkeypatch: pytest.MonkeyPatch
+def test_the_view_shows_each_verified_approval_even_when_the_gate_passed_at_once(
+    release: DemoRelease,
 ) -> None:
-    fired: list[str] = []
+    out = io.StringIO()
+    view = ReleaseView(release.spec, Printer(out, colour=False))
+    view.show(_body([_gate([])]))
+    both = ["alice@example.com", "bob@example.com"]
+    view.show(_body([_gate(both, phase="Succeeded")]))
+    lines = out.getvalue().splitlines()[2:]
+    assert "approved" in lines[0]
+    assert "1 of 2: alice@example.com (qa), signature verified: tested by alice" in lines[0]
+    assert "2 of 2: bob@example.com (qa), signature verified: tested by bob" in lines[1]
+    assert "Succeeded" in lines[2]
 
-    def fake_run(kubeconfig: Path, ns: str, name: str, gate: str, who: Approver) -> Outcome:
-        fired.append(who.user)
-        return Outcome("kubectl ...", True, "annotated")
 
-    monkeypatch.setattr(session_module, "run_as_approver", fake_run)
+class _FakeApproval:
+    """Stands in for the approval command's process: the session's bookkeeping is tested."""
+
+    started: ClassVar[list[str]] = []
+
+    def __init__(self, kubeconfig: Path, ns: str, name: str, gate: str, who: Approver) -> None:
+        self.gate, self.approver = gate, who
+        self.command = shell_command(approve_argv(ns, name, gate, who))
+        self.stopped = False
+        _FakeApproval.started.append(who.user)
+
+    def finish(self) -> Outcome:
+        return Outcome(self.gate, self.approver, self.command, True, "approved")
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _auto_session(
+    release: DemoRelease, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Session, list[str], io.StringIO]:
+    _FakeApproval.started = []
+    monkeypatch.setattr(session_module, "RunningApproval", _FakeApproval)
     out = io.StringIO()
     session = Session(release, "uid", KUBECONFIG, True, Printer(out, colour=False), Path("log"))
-    key = "approve.appdeploy.dev/qa-signoff"
+    reported: list[str] = []
+    session.report = lambda name, result: reported.append(name)
+    return session, reported, out
+
+
+def test_auto_approval_starts_both_approvers_at_the_same_moment(
+    release: DemoRelease, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, reported, out = _auto_session(release, monkeypatch)
     session.on_release(_body([_gate([])]))
-    assert fired == ["alice@example.com"]
-    session.on_release(_body([_gate([])], {key: "{}"}))  # still pending
-    assert fired == ["alice@example.com"]
-    session.on_release(_body([_gate(["alice@example.com"])]))  # consumed and recorded
-    assert fired == ["alice@example.com", "bob@example.com"]
-    assert "consume approve.appdeploy.dev/qa-signoff" in session.waiting_for()
+    # Both at once, without waiting for the operator to take the first.
+    assert _FakeApproval.started == ["alice@example.com", "bob@example.com"]
+    assert reported == [
+        "approve qa-signoff as alice@example.com",
+        "approve qa-signoff as bob@example.com",
+    ]
+    assert "at the same moment" in out.getvalue()
+    assert "kubectl appdeploy approve shop-4-12-0 qa-signoff" in out.getvalue()
+    waiting = session.waiting_for()
+    assert "alice@example.com (qa-signoff), bob@example.com (qa-signoff)" in waiting
+    session.on_release(_body([_gate(["alice@example.com"])]))  # recorded: not started again
+    assert len(_FakeApproval.started) == 2
+    running = list(session.running.values())
+    session.on_outcome(running[0].finish())
+    assert len(session.running) == 1
+    session.stop()
+    assert running[1].stopped and not session.running
+
+
+def test_a_failed_approval_ends_the_demo_with_what_the_command_said(
+    release: DemoRelease, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, _, _ = _auto_session(release, monkeypatch)
+    session.on_release(_body([_gate([])]))
+    alice = next(iter(session.running.values()))
+    refused = Outcome("qa-signoff", alice.approver, alice.command, False, "error: forbidden")
+    with pytest.raises(DemoFailed) as failed:
+        session.on_outcome(refused)
+    assert str(failed.value) == (
+        "approving qa-signoff as alice@example.com failed: error: forbidden"
+    )
+
+
+def test_a_person_is_shown_the_plain_commands_to_run_from_another_terminal(
+    release: DemoRelease,
+) -> None:
+    out = io.StringIO()
+    session = Session(release, "uid", KUBECONFIG, False, Printer(out, colour=False), Path("log"))
+    session.on_release(_body([_gate([])]))
+    text = out.getvalue()
+    assert "export KUBECONFIG=/k/kubeconfig PATH=" in text
+    for who, said in (("alice", "tested on iPhone 15"), ("bob", "tested on Pixel 8")):
+        assert (
+            f"kubectl appdeploy approve shop-4-12-0 qa-signoff -m '{said}' -n mobile-releases "
+            f"--as {who}@example.com --as-group qa"
+        ) in text
+    assert "annotate" not in text and "{" not in text
+    assert "same moment" in text
+
+
+def test_an_approval_after_a_retry_cleared_the_gate_is_shown(release: DemoRelease) -> None:
+    out = io.StringIO()
+    view = ReleaseView(release.spec, Printer(out, colour=False))
+    view.show(_body([_gate(["alice@example.com", "bob@example.com"], phase="Succeeded")]))
+    # Retried, and carol approved the fresh gate before the view saw it empty.
+    view.show(_body([_gate(["carol@example.com"])]))
+    assert "1 of 2: carol@example.com (qa), signature verified" in out.getvalue()

@@ -2,7 +2,9 @@
 
 The release is level-triggered (status is rewritten as a whole), so the view
 keeps the last state of each step and prints a line only for what changed:
-a step's phase or attempt, or a gate's approvals. Plain text with optional
+a step's phase or attempt, and one line per new approval of a gate (who,
+their groups, whether the operator verified its signature), even when the
+same update already shows the gate passed. Plain text with optional
 ANSI colour (only on a terminal, and never with NO_COLOR), no cursor tricks,
 so CI logs read the same as a terminal.
 """
@@ -17,11 +19,12 @@ from typing import Any, TextIO
 
 from appdeploy.api.durations import format_duration
 from appdeploy.api.spec import AppDeploymentSpec, StepType
-from appdeploy.api.status import AppDeploymentStatus, Phase, StepPhase, StepStatus
+from appdeploy.api.status import AppDeploymentStatus, Approval, Phase, StepPhase, StepStatus
 from appdeploy.engine.gates import who_may_decide
 
 COLOURS = {
     "Succeeded": "32",
+    "approved": "32",
     "Running": "36",
     "Waiting": "33",
     "Retrying": "33",
@@ -96,9 +99,18 @@ class ReleaseView:
             seen = _Seen(step.phase, step.attempts, len(step.approvals))
             before = self.seen.get(step.name)
             self.seen[step.name] = seen
-            if seen == before or (before is None and step.phase is StepPhase.PENDING):
+            # Fewer than before: a retry cleared them, so every one now is new.
+            known = before.approvals if before and before.approvals <= len(step.approvals) else 0
+            for number, approval in enumerate(step.approvals[known:], start=known + 1):
+                self.step_line(now, step.name, "approved", self._approval(step, number, approval))
+            if before is not None and (before.phase, before.attempts) == (
+                seen.phase,
+                seen.attempts,
+            ):
                 continue
-            self.step_line(now, step.name, str(step.phase), self.detail(step, before))
+            if before is None and step.phase is StepPhase.PENDING:
+                continue
+            self.step_line(now, step.name, str(step.phase), self.detail(step))
         if status.phase != self.phase:
             self.phase = status.phase
             label = self.printer.bold("release".ljust(self.width))
@@ -111,7 +123,7 @@ class ReleaseView:
             f"  {now}  {name.ljust(self.width)}  {self.printer.phase(phase)}  {detail}"
         )
 
-    def detail(self, step: StepStatus, before: _Seen | None) -> str:
+    def detail(self, step: StepStatus) -> str:
         """What a person wants to know about the step in its new state."""
         kind = step.type
         took = _took(step)
@@ -126,7 +138,7 @@ class ReleaseView:
             at = f"; next attempt at {clock(step.next_attempt_at)}" if step.next_attempt_at else ""
             return f"attempt {step.attempts} failed: {step.message}{at}"
         if step.phase is StepPhase.WAITING:
-            return self._gate_detail(step, before)
+            return self._gate_detail(step)
         if step.phase is StepPhase.SUCCEEDED:
             outputs = " ".join(f"{key}={value}" for key, value in sorted(step.outputs.items()))
             if kind is StepType.GATE:
@@ -134,15 +146,20 @@ class ReleaseView:
             return "  ".join(part for part in (outputs, took) if part)
         return step.message
 
-    def _gate_detail(self, step: StepStatus, before: _Seen | None) -> str:
+    def _gate_detail(self, step: StepStatus) -> str:
         gate = self.spec.step(step.name).gate
         assert gate is not None
-        if step.approvals and (before is None or len(step.approvals) > before.approvals):
-            latest = step.approvals[-1]
-            said = f": {latest.comment}" if latest.comment else ""
-            return f"approved by {latest.user} ({len(step.approvals)} of {gate.required}){said}"
         needs = f"{gate.required} approval{'s' if gate.required > 1 else ''}"
         return f"needs {needs} from {who_may_decide(gate)}: {step.message}"
+
+    def _approval(self, step: StepStatus, number: int, approval: Approval) -> str:
+        """Who approved, whether the signature checked out, and what they said."""
+        gate = self.spec.step(step.name).gate
+        required = gate.required if gate is not None else number
+        groups = f" ({', '.join(approval.groups)})" if approval.groups else ""
+        trust = "signature verified" if approval.verified else "NOT verified"
+        said = f": {approval.comment}" if approval.comment else ""
+        return f"{number} of {required}: {approval.user}{groups}, {trust}{said}"
 
     def event(self, kind: str, reason: str, message: str) -> None:
         """A Warning Event (e.g. a refused approval): the only news status does not carry."""

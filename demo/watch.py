@@ -1,9 +1,10 @@
 """Everything the demo reacts to, as items on one queue: no sleep-polling.
 
-Two Kubernetes watches (the release, and Events about it) and the operator
-process's exit each run in a daemon thread and put items on a queue; the
-demo's loop blocks on that queue. A watch that ends (server timeout) resumes
-from the last resourceVersion; one that expired (410 Gone) lists again.
+Two Kubernetes watches (the release, and Events about it), the operator
+process's exit and each approval command in flight run in daemon threads and
+put items on a queue; the demo's loop blocks on that queue. A watch that
+ends (server timeout) resumes from the last resourceVersion; one that
+expired (410 Gone) lists again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from tests.cluster.clients import admin_client
 from urllib3.exceptions import HTTPError
 
+from demo.approvers import Outcome
 from demo.install import GROUP, PLURAL, VERSION
 
 GONE = 410
@@ -60,7 +62,7 @@ class WatchTrouble:
     error: str
 
 
-Item = ReleaseChanged | EventSeen | OperatorExited | WatchTrouble
+Item = ReleaseChanged | EventSeen | OperatorExited | WatchTrouble | Outcome
 
 
 class _Watch(threading.Thread):
@@ -185,6 +187,16 @@ class Watches:
                 self.items.put(OperatorExited(code))
 
         self._threads.append(threading.Thread(target=waiter, name="operator", daemon=True))
+
+    def report(self, name: str, result: Callable[[], Item]) -> None:
+        """Run ``result`` (e.g. an approval command's end) in a thread; queue what it returns."""
+
+        def waiter() -> None:
+            item = result()
+            if not self._stop.is_set():
+                self.items.put(item)
+
+        threading.Thread(target=waiter, name=name, daemon=True).start()
 
     def start(self) -> Watches:
         for thread in self._threads:

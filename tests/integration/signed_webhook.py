@@ -34,15 +34,22 @@ class SignedWebhook:
     directory: Path
     port: int = field(default_factory=lambda: free_ports(1)[0])
     installed: bool = False
+    key_secret: str = ""
+    """NS/NAME of the approval key Secret; empty: ``appdeploy-approval-key`` in ``namespace``."""
 
     def __post_init__(self) -> None:
         self.ca, self.serving = create_webhook_pki(self.directory / "pki")
+
+    @property
+    def name(self) -> str:
+        """The configurations' name."""
+        return f"appdeploy-{self.namespace}"
 
     def operator_args(self) -> list[str]:
         """``appdeploy operator`` flags: the webhook on 127.0.0.1 and the signing key Secret."""
         return [
             "--approval-key-secret",
-            f"{self.namespace}/appdeploy-approval-key",
+            self.key_secret or f"{self.namespace}/appdeploy-approval-key",
             "--webhook-address",
             f"{LOOPBACK}:{self.port}",
             "--webhook-cert",
@@ -57,7 +64,7 @@ class SignedWebhook:
             base64.b64encode(Path(self.ca.cert).read_bytes()).decode(),
             base_url=f"https://{LOOPBACK}:{self.port}",
             namespace_selector={"matchLabels": {"kubernetes.io/metadata.name": self.namespace}},
-            name=f"appdeploy-{self.namespace}",
+            name=self.name,
         )
 
     def ensure_live(self) -> None:
@@ -91,6 +98,5 @@ class SignedWebhook:
         if not self.installed:
             return
         registration = client.AdmissionregistrationV1Api(self.api_client)
-        name = f"appdeploy-{self.namespace}"
-        registration.delete_mutating_webhook_configuration(name)
-        registration.delete_validating_webhook_configuration(name)
+        registration.delete_mutating_webhook_configuration(self.name)
+        registration.delete_validating_webhook_configuration(self.name)
