@@ -28,6 +28,8 @@ from appdeploy.k8s.annotations import authored_key, written_key
 from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, GONE = 409, 410
+EVENT_WAIT = 10.0
+"""How long to follow Events for the operator's answer once it consumed the annotation."""
 
 
 class ActionError(Exception):
@@ -143,19 +145,40 @@ class ReleaseClient:
                 body = self.get()
         return body
 
-    def events_since(self, since: datetime, reasons: set[str]) -> list[Any]:
-        """Events about the release with one of ``reasons``, newest last."""
-        events = self.core.list_namespaced_event(
+    def events_since(self, since: datetime, reasons: set[str], wait: float = 0.0) -> list[Any]:
+        """Events about the release with one of ``reasons``, newest last.
+
+        The operator posts its Events last, after it removed the annotation, so
+        a caller that just saw the annotation consumed follows a watch up to
+        ``wait`` seconds for the first such Event instead of reading too early.
+        """
+        selector = f"involvedObject.name={self.name},involvedObject.kind={KIND}"
+        listed = self.core.list_namespaced_event(self.namespace, field_selector=selector)
+        found = [event for event in listed.items if _matches(event, since, reasons)]
+        if found or wait <= 0:
+            return sorted(found, key=lambda event: event.metadata.creation_timestamp)
+        stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
+            self.core.list_namespaced_event,
             self.namespace,
-            field_selector=f"involvedObject.name={self.name},involvedObject.kind={KIND}",
-        ).items
-        found = [
-            event
-            for event in events
-            if event.reason in reasons
-            and (event.last_timestamp or event.event_time or since) >= since
-        ]
-        return sorted(found, key=lambda event: event.metadata.creation_timestamp)
+            field_selector=selector,
+            resource_version=listed.metadata.resource_version if listed.metadata else None,
+            timeout_seconds=max(1, math.ceil(wait)),
+        )
+        try:
+            for event in stream:
+                if event["type"] in ("ADDED", "MODIFIED") and _matches(
+                    event["object"], since, reasons
+                ):
+                    return [event["object"]]
+        except ApiException as error:
+            if error.status != GONE:
+                raise ActionError(api_reason(error)) from None
+        return []
+
+
+def _matches(event: Any, since: datetime, reasons: set[str]) -> bool:
+    stamp = event.last_timestamp or event.event_time or since
+    return bool(event.reason in reasons and stamp >= since)
 
 
 def _annotations(body: dict[str, Any]) -> dict[str, str]:
@@ -222,7 +245,9 @@ def decide(
     rejection = step.get("rejection") or {}
     if kind is DecisionKind.REJECT and rejection.get("user") == user:
         return f"rejected {gate} as {user}: the run fails"
-    refused = release.events_since(started, {"ApprovalRefused", "RejectionRefused"})
+    refused = release.events_since(
+        started, {"ApprovalRefused", "RejectionRefused"}, wait=EVENT_WAIT
+    )
     detail = refused[-1].message if refused else "see kubectl describe appdeployment"
     raise ActionError(f"the operator refused it: {detail}")
 
@@ -241,7 +266,7 @@ def request(
     release.annotate(key, value, wait)
     release.wait_consumed(key, wait)
     accepted, refused = f"{what.capitalize()}Accepted", f"{what.capitalize()}Refused"
-    events = release.events_since(started, {accepted, refused})
+    events = release.events_since(started, {accepted, refused}, wait=EVENT_WAIT)
     if events and events[-1].reason == refused:
         raise ActionError(events[-1].message)
     return events[-1].message if events else f"{what} taken by the operator"
