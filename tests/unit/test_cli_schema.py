@@ -37,7 +37,7 @@ INVALID_SCHEMA = [
 ]
 # Patterns read as editors (JavaScript) read them: `$` is the end of the text.
 VALIDATORS = tuple(
-    end_of_text_patterns(validator)
+    pytest.param(end_of_text_patterns(validator), id=validator.__name__)
     for validator in (jsonschema.Draft202012Validator, jsonschema.Draft7Validator)
 )
 
@@ -62,20 +62,20 @@ def test_schema_command_prints_the_schema_as_json(capsys: pytest.CaptureFixture[
     assert printed["properties"]["kind"]["const"] == "AppDeployment"
 
 
-@pytest.mark.parametrize("validator", VALIDATORS, ids=lambda v: v.__name__)
+@pytest.mark.parametrize("validator", VALIDATORS)
 def test_the_schema_is_valid_for_2020_12_and_for_draft_07_tools(validator: Any) -> None:
     # yaml-language-server validates with draft-07 semantics today.
     validator.check_schema(appdeployment_json_schema())
 
 
-@pytest.mark.parametrize("validator", VALIDATORS, ids=lambda v: v.__name__)
+@pytest.mark.parametrize("validator", VALIDATORS)
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_examples_and_fixtures_satisfy_the_schema(path: Path, validator: Any) -> None:
     for document in yaml.safe_load_all(path.read_text()):
         validator(appdeployment_json_schema()).validate(document)
 
 
-@pytest.mark.parametrize("validator", VALIDATORS, ids=lambda v: v.__name__)
+@pytest.mark.parametrize("validator", VALIDATORS)
 @pytest.mark.parametrize("path", INVALID_SCHEMA)
 def test_shape_errors_are_flagged_by_the_schema(path: Path, validator: Any) -> None:
     document = yaml.safe_load(path.read_text())
