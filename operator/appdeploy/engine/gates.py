@@ -177,13 +177,19 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     if not decision.user:
         return "the annotation does not say who decided; use kubectl appdeploy approve"
     status = state.step(decision.gate)
+    previous = next((a for a in status.approvals if a.user == decision.user), None)
+    same = (
+        previous is not None
+        and previous.comment == decision.comment
+        and decision.at in (None, previous.at)
+    )
+    # A replay (a crash between the status write and the annotation's removal) is
+    # checked before the phase: the replayed approval may be the one that passed the gate.
+    if same and decision.kind is DecisionKind.APPROVE:
+        return ALREADY_RECORDED
     if status.phase is not StepPhase.WAITING:
         return not_waiting_message(state, decision.gate)
-    previous = next((a for a in status.approvals if a.user == decision.user), None)
     if previous is not None:
-        same = previous.comment == decision.comment and decision.at in (None, previous.at)
-        if same and decision.kind is DecisionKind.APPROVE:
-            return ALREADY_RECORDED
         return f"{decision.user} already approved {decision.gate}"
     if not may_decide(spec.gate, decision.user, decision.groups):
         return (
