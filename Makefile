@@ -92,6 +92,10 @@ cluster-status: ## Show the local control plane's processes and health
 demo: install ## Run a release end to end on the local control plane (AUTO_APPROVE=1: approve by itself)
 	$(PY) -m demo $(if $(filter-out 0 false no,$(AUTO_APPROVE)),--auto-approve) $(DEMO_ARGS)
 
+.PHONY: chaos
+chaos: install ## Chaos suite: 50 releases, signed approvals, 20 operator kills + failpoints, API server and etcd restarts (QUICK=1, CHAOS_ARGS=...; docs/reliability.md)
+	$(PY) -m bench.chaos $(if $(filter-out 0 false no,$(QUICK)),--quick) $(CHAOS_ARGS)
+
 .PHONY: bench
 bench: install ## Performance figures: 200 releases at once on a local cluster named bench (see docs/benchmarks.md)
 	$(PY) -m bench
