@@ -130,7 +130,7 @@ def test_a_foreign_job_holding_the_name_stalls_the_release_until_it_is_deleted(
     build = story.status("shop").step("build")
     assert (build.phase, build.attempts) == ("Retrying", 0)
     assert build.job_refused == (
-        f"the API server refused its Job shop-build-r1-a1: a Job of that name exists in "
+        f"the API server refused its Job {BUILD_JOB}: a Job of that name exists in "
         f"{story.namespace} that AppDeployment shop did not create; delete or rename it"
     )
     assert story.wait_for_event("shop", "JobRefused", "did not create")[0] == "Warning"
