@@ -103,6 +103,10 @@ FUZZ_SEED ?= 0
 fuzz: install ## Judge FUZZ_EXAMPLES generated specs (default 10000) by parse_spec, webhook, CRD, plan
 	$(PY) -m tests.fuzz --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
 
+.PHONY: chaos
+chaos: install ## Chaos suite: 50 releases, signed approvals, 20 operator kills + failpoints, API server and etcd restarts (QUICK=1, CHAOS_ARGS=...; docs/reliability.md)
+	$(PY) -m bench.chaos $(if $(filter-out 0 false no,$(QUICK)),--quick) $(CHAOS_ARGS)
+
 .PHONY: bench
 bench: install ## Performance figures: 200 releases at once on a local cluster named bench (see docs/benchmarks.md)
 	$(PY) -m bench

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -35,8 +35,10 @@ class OperatorProcess:
         args: Sequence[str] = (),
         *,
         metrics: bool = False,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
+        self.extra_env = dict(env or {})
         self.log_path = log_path
         self.args = list(args)
         self.metrics_port = free_ports(1)[0] if metrics else 0
@@ -50,6 +52,7 @@ class OperatorProcess:
         self.health_port = free_ports(1)[0]
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         env["KUBECONFIG"] = str(self.kubeconfig)
+        env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -37,6 +37,11 @@ def reap(pid: int) -> None:
             _children[pid] = child  # still running: keep it for a later attempt
 
 
+def remember(process: subprocess.Popen[bytes]) -> None:
+    """Keep a component started by this process, so stopping it can reap it."""
+    _children[process.pid] = process
+
+
 def component_env(layout: Layout) -> dict[str, str]:
     """A minimal environment: no proxies, no user kube/kwok configuration."""
     return {
@@ -62,7 +67,7 @@ class Starter:
     def start(self, component: Component) -> None:
         log = self.layout.log(component.name)
         process = spawn(component.name, component.argv, log, self.env, self.layout.run_dir)
-        _children[process.pid] = process
+        remember(process)
         self.started[component.name] = process
         record = record_for(component.name, process, log)
         self.state.processes.append(record)

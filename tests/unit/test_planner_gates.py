@@ -66,6 +66,24 @@ def test_a_replayed_annotation_after_a_crash_is_not_a_second_approval() -> None:
     assert not sim.decisions
 
 
+def test_a_replayed_annotation_of_the_approval_that_passed_the_gate_is_not_refused() -> None:
+    # Found by the chaos suite: a crash after the status write, before the annotation
+    # removal, left bob's approval (the one that passed qa) in place; the restarted
+    # operator refused it as "qa already passed", a Warning saying bob was refused.
+    sim = Simulation.of("gates")
+    sim.approve("qa", "alice")
+    key = "approve.appdeploy.dev/qa"
+    decision = sim.signed(DecisionKind.APPROVE, "qa", "bob", ("qa",), "ok")
+    sim.decisions[key] = decision
+    sim.reconcile()
+    assert sim.step("qa").phase == "Succeeded"
+    sim.decisions[key] = decision  # the status was written, the annotation removal was lost
+    sim.reconcile()
+    assert [a.user for a in sim.step("qa").approvals] == ["alice", "bob"]
+    assert sim.warnings() == [], "no refusal for what was already recorded"
+    assert not sim.decisions
+
+
 def test_someone_not_allowed_is_refused_and_nothing_changes() -> None:
     sim = Simulation.of("gates")
     _unchanged(sim, lambda: sim.approve("qa", "mallory", groups=("dev",)))

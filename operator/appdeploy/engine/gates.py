@@ -173,6 +173,16 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     if not decision.user:
         return "the annotation does not say who decided; use kubectl appdeploy approve"
     status = state.step(decision.gate)
+    recorded = next((a for a in status.approvals if a.user == decision.user), None)
+    same = (
+        recorded is not None
+        and recorded.comment == decision.comment
+        and decision.at in (None, recorded.at)
+    )
+    # A replay (a crash between the status write and the annotation's removal) is
+    # checked before the phase: the replayed approval may be the one that passed the gate.
+    if same and decision.kind is DecisionKind.APPROVE:
+        return ALREADY_RECORDED
     if status.phase is not StepPhase.WAITING:
         return not_waiting_message(state, decision.gate)
     signed = decision.verified or decision.run is not None
@@ -185,9 +195,6 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
         (a for a in status.approvals if a.user == decision.user and (a.verified or trusted)), None
     )
     if previous is not None:
-        same = previous.comment == decision.comment and decision.at in (None, previous.at)
-        if same and decision.kind is DecisionKind.APPROVE:
-            return ALREADY_RECORDED
         return f"{decision.user} already approved {decision.gate}"
     if not may_decide(spec.gate, decision.user, decision.groups):
         return (
