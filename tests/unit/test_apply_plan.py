@@ -26,6 +26,7 @@ from appdeploy.engine import (
     RemoveAnnotation,
 )
 from appdeploy.k8s.apply import apply_plan
+from appdeploy.k8s.jobs import job_labels
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 UID = "uid-1"
@@ -182,10 +183,25 @@ def test_a_job_of_that_name_owned_by_someone_else_is_a_refusal() -> None:
 def test_our_own_job_found_by_name_is_adopted() -> None:
     cluster = RecordingCluster()
     cluster.existing["shop-build-r1-a1"] = {
-        "metadata": {"name": "shop-build-r1-a1", "ownerReferences": [{"uid": UID}]}
+        "metadata": {
+            "name": "shop-build-r1-a1",
+            "ownerReferences": [{"uid": UID}],
+            "labels": job_labels("shop", "shop-build-r1-a1", 1, 1),  # step named as create() does
+        }
     }
     applied = apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
     assert (applied.refused, applied.jobs_created, applied.status_written) == ((), 0, True)
+
+
+def test_a_job_with_a_copied_owner_but_not_our_labels_is_not_adopted() -> None:
+    """Someone who may create Jobs pre-creates the next attempt's (predictable) name."""
+    cluster = RecordingCluster()
+    cluster.existing["shop-build-r1-a1"] = {
+        "metadata": {"name": "shop-build-r1-a1", "ownerReferences": [{"uid": UID}]}
+    }
+    applied = apply_plan(cluster, RELEASE, full_plan(), NOW, None)  # type: ignore[arg-type]
+    assert [job.name for job in applied.refused] == ["shop-build-r1-a1"]
+    assert not applied.status_written
 
 
 @pytest.mark.parametrize("status", [409, 429, 500, 503])

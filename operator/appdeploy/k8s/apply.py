@@ -74,7 +74,7 @@ def apply_plan(
                 raise
             refused.append(RefusedJob(action.name, api_message(error)))
             continue
-        if not fresh and not _owned_by(job, uid):
+        if not fresh and not _ours(job, uid, manifest):
             refused.append(
                 RefusedJob(
                     action.name,
@@ -128,9 +128,21 @@ def apply_plan(
     return Applied(status_written=written, conflict=not removed, jobs_created=created)
 
 
-def _owned_by(job: dict[str, Any], uid: str) -> bool:
-    owners = job.get("metadata", {}).get("ownerReferences") or []
-    return any(owner.get("uid") == uid for owner in owners)
+def _ours(job: dict[str, Any], uid: str, manifest: dict[str, Any]) -> bool:
+    """A Job found under an attempt's name is adopted only if it is what we would have made.
+
+    An owner reference can be copied by anyone who may create Jobs; the labels
+    of a step's Job cannot be written by anyone but the operator where the
+    step-objects admission policy (or webhook) is installed. So a Job is ours
+    when it names this release as owner and carries every label of the attempt.
+    """
+    metadata = job.get("metadata") or {}
+    owners = metadata.get("ownerReferences") or []
+    if not any(owner.get("uid") == uid for owner in owners):
+        return False
+    labels = metadata.get("labels") or {}
+    wanted = manifest["metadata"].get("labels") or {}
+    return all(labels.get(key) == value for key, value in wanted.items())
 
 
 def _log_event(namespace: str, name: str, event: PostEvent) -> None:
