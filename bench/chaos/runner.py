@@ -152,7 +152,8 @@ def _start_operator(
     configurations = webhook_configurations(
         base64.b64encode(Path(ca.cert).read_bytes()).decode(), base_url=f"https://{address}"
     )
-    Admission(NAMESPACE, process, configurations, api).install_webhooks()
+    url = f"https://{address}"
+    Admission(NAMESPACE, process, configurations, api, url, Path(ca.cert)).install_webhooks()
     return operators
 
 
