@@ -68,6 +68,17 @@ def test_many_threads_adding_at_once_lose_no_key_and_never_overlap() -> None:
         lock = threading.Lock()
         reconciles: dict[str, int] = dict.fromkeys(keys, 0)
         errors: list[str] = []
+        settled = asyncio.Event()
+        producing = True
+
+        def check_settled() -> None:
+            if (
+                not producing
+                and not len(queue)
+                and not holding
+                and not any(added_at[key] > started_at.get(key, 0) for key in added_at)
+            ):
+                settled.set()
 
         def producer(seed: int) -> None:
             chooser = random.Random(seed)
@@ -94,22 +105,16 @@ def test_many_threads_adding_at_once_lose_no_key_and_never_overlap() -> None:
                 await asyncio.sleep(0)  # let other workers and wake-ups interleave
                 holding.discard(key)
                 queue.done(key)
+                check_settled()
 
         workers = [asyncio.create_task(worker()) for _ in range(8)]  # more than keys: some wait
         threads = [threading.Thread(target=producer, args=(seed,)) for seed in range(threads_count)]
         for thread in threads:
             thread.start()
         await asyncio.to_thread(lambda: [thread.join() for thread in threads])
-
-        async def settled() -> None:
-            while (
-                len(queue)
-                or holding
-                or any(added_at[key] > started_at.get(key, 0) for key in added_at)
-            ):
-                await asyncio.sleep(0.01)
-
-        await asyncio.wait_for(settled(), timeout=10)
+        producing = False
+        check_settled()  # perhaps every key was reconciled already
+        await asyncio.wait_for(settled.wait(), timeout=10)
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)

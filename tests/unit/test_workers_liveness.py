@@ -12,6 +12,18 @@ from appdeploy.controller.workers import Workers
 KEY = ("ns", "shop")
 
 
+class SignallingQueue(WorkQueue[tuple[str, str]]):
+    """A work queue that says when a worker handed a key back (its reconcile returned)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed_back = asyncio.Event()
+
+    def done(self, key: tuple[str, str]) -> None:
+        super().done(key)
+        self.handed_back.set()
+
+
 class BlockingReconciler:
     """Reconciles block until released, like a request to a server that went silent."""
 
@@ -28,7 +40,7 @@ class BlockingReconciler:
 def test_a_worker_inside_one_reconcile_too_long_is_reported_until_it_returns() -> None:
     async def story() -> None:
         now = [100.0]
-        queue: WorkQueue[tuple[str, str]] = WorkQueue()
+        queue = SignallingQueue()
         reconciler = BlockingReconciler()
         workers = Workers(queue, reconciler, count=2, clock=lambda: now[0])  # type: ignore[arg-type]
         workers.start()
@@ -42,10 +54,7 @@ def test_a_worker_inside_one_reconcile_too_long_is_reported_until_it_returns() -
             assert workers.stuck(60) == [(KEY, 61.0)]
 
             reconciler.release.set()
-            for _ in range(200):  # until the worker has taken the result back on the loop
-                if not workers.stuck(60):
-                    break
-                await asyncio.sleep(0.01)
+            await asyncio.wait_for(queue.handed_back.wait(), timeout=10)
             assert workers.stuck(60) == []
         finally:
             reconciler.release.set()
