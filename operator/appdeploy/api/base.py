@@ -61,6 +61,14 @@ class ApiModel(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+class StatusModel(ApiModel):
+    """Status models leave out fields at their defaults, so ``kubectl get -o yaml`` stays short."""
+
+    def to_wire(self) -> dict[str, object]:
+        """The JSON-ready dict written to the status subresource."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+
+
 def cel_rules(*rules: tuple[str, str, str]) -> ConfigDict:
     """Config giving a model's CRD schema ``x-kubernetes-validations`` (rule, message, fieldPath).
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from appdeploy.api.base import ApiModel
+from appdeploy.api.base import StatusModel
 from appdeploy.api.spec import StepType
 from appdeploy.api.timestamps import Timestamp
 
@@ -64,14 +64,6 @@ class StepPhase(StrEnum):
 DONE_STEP_PHASES = frozenset(
     {StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.SKIPPED, StepPhase.CANCELLED}
 )
-
-
-class StatusModel(ApiModel):
-    """Status models leave out fields at their defaults, so ``kubectl get -o yaml`` stays short."""
-
-    def to_wire(self) -> dict[str, object]:
-        """The JSON-ready dict written to the status subresource."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
 
 
 class Approval(StatusModel):
