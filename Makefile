@@ -6,6 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CRD := crds/appdeployments.appdeploy.dev.yaml
+CHANNEL_CRD := crds/notificationchannels.appdeploy.dev.yaml
 
 .PHONY: help
 help: ## Show the targets and what they do
@@ -26,7 +27,8 @@ install: $(VENV)/.installed ## Create .venv and install appdeploy with its devel
 .PHONY: generate
 generate: ## Regenerate the CRD, its copy in the chart, and manifests/ (builds helm on first use)
 	$(PY) -m appdeploy.api.crd --output $(CRD)
-	cp $(CRD) helm/appdeploy/crds/
+	$(PY) -m appdeploy.api.channel_crd --output $(CHANNEL_CRD)
+	cp $(CRD) $(CHANNEL_CRD) helm/appdeploy/crds/
 	$(PY) -m tests.helm.manifests
 
 GENERATED := crds/ helm/appdeploy/crds/ manifests/

@@ -20,6 +20,7 @@ from tests.helm.chart import NAMESPACE, RELEASE, ROOT, template_text
 
 OUTPUT = ROOT / "manifests"
 CRD = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
+CHANNEL_CRD = ROOT / "crds" / "notificationchannels.appdeploy.dev.yaml"
 HEALTH_LUA = OUTPUT / "argocd" / "health.lua"
 MANIFEST_VALUES = {"webhook": {"certManager": {"enabled": True}}}
 
@@ -50,6 +51,7 @@ def _kustomization_file() -> str:
         + "resources:\n"
         + "- namespace.yaml\n"
         + f"- {CRD.name}\n"
+        + f"- {CHANNEL_CRD.name}\n"
         + "- appdeploy.yaml\n"
     )
 
@@ -79,6 +81,7 @@ def generated_files() -> dict[str, str]:
         "kustomization.yaml": _kustomization_file(),
         "namespace.yaml": _namespace_file(),
         CRD.name: CRD.read_text(encoding="utf-8"),
+        CHANNEL_CRD.name: CHANNEL_CRD.read_text(encoding="utf-8"),
         "appdeploy.yaml": _chart_file(),
         "argocd/argocd-cm.yaml": _argocd_file(),
     }

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from appdeploy.api.channel_crd import build_channel_crd
 from appdeploy.api.crd import build_crd
 from tests.cluster.crd import install_crd
 from tests.cluster.operator import OperatorProcess
@@ -35,8 +36,9 @@ STORY_NAMESPACES = "t-*"
 
 @pytest.fixture(scope="session")
 def crd(api_client: Any) -> None:
-    """The AppDeployment CRD, installed once per session."""
+    """The AppDeployment and NotificationChannel CRDs, installed once per session."""
     install_crd(api_client, build_crd())
+    install_crd(api_client, build_channel_crd())
 
 
 @pytest.fixture(scope="session")

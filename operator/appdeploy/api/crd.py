@@ -136,8 +136,13 @@ _CrdDumper.add_representer(str, _represent_str)
 
 def render_crd() -> str:
     """The CRD as the YAML file committed under ``crds/``: header comment, stable key order."""
+    return render_yaml(build_crd())
+
+
+def render_yaml(document: dict[str, Any]) -> str:
+    """A generated manifest as committed: header comment, block style, stable key order."""
     body = yaml.dump(
-        build_crd(),
+        document,
         Dumper=_CrdDumper,
         sort_keys=False,
         default_flow_style=False,

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
 from appdeploy.api.durations import Duration
+from appdeploy.api.notify import GateNotify, ReleaseNotify
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
 
 # Messages shared by the models' validation (appdeploy.api.validation) and the
@@ -131,6 +132,8 @@ class GateSpec(ApiModel):
     """Gates whose deciders may not decide this one (four-eyes rule)."""
     on_timeout: OnTimeout = OnTimeout.FAIL
     """At the deadline without a decision: Fail the gate, or Approve it."""
+    notify: GateNotify | None = None
+    """Who is told when the gate opens, reminded while it waits, escalated to, told the outcome."""
 
 
 class WaitSpec(ApiModel):
@@ -199,6 +202,8 @@ class AppDeploymentSpec(ApiModel):
     """The release DAG."""
     finally_: list[Step] = Field(default_factory=list, alias="finally", max_length=MAX_STEPS)
     """Steps run after the DAG ends, whatever the outcome; ``$(run.phase)`` tells it."""
+    notify: ReleaseNotify | None = None
+    """Channels told about the release's events (docs/notifications.md)."""
 
     def all_steps(self) -> list[Step]:
         """Main steps then finally steps, in declaration order."""

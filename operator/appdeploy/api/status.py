@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field
 
 from appdeploy.api.base import StatusModel
+from appdeploy.api.notifications import NOTIFICATIONS_LIMIT, Notification
+from appdeploy.api.notify import AddApprovers
 from appdeploy.api.spec import StepType
 from appdeploy.api.timestamps import Timestamp
 
@@ -170,6 +172,16 @@ class StepStatus(StatusModel):
     """Gate: approvals received in this run."""
     rejection: Rejection | None = None
     """Gate: the rejection that failed it."""
+    opened: int = 0
+    """Gate: times it opened in this run (a retried gate opens again)."""
+    reminded: int = 0
+    """Gate: the last ``remind.every`` reminder sent since it opened (1, 2, ...)."""
+    reminded_before: Timestamp | None = None
+    """Gate: the deadline the ``remind.beforeDeadline`` reminder was sent for."""
+    escalated: int = 0
+    """Gate: escalation levels fired since it opened."""
+    added_approvers: AddApprovers | None = None
+    """Gate: who escalation allowed to decide besides ``approvers`` (this opening only)."""
 
 
 class ConditionStatus(StrEnum):
@@ -263,6 +275,11 @@ class AppDeploymentStatus(StatusModel):
         default_factory=list
     )
     """The last runs before this one, newest first."""
+    notifications: Annotated[list[Notification], Field(max_length=NOTIFICATIONS_LIMIT)] = Field(
+        default_factory=list
+    )
+    """The outbox and its audit: who was told what, when, how (oldest first; delivered
+    records are dropped beyond the limit)."""
 
     def to_wire(self) -> dict[str, object]:
         """The status subresource's content; the phase is always shown."""

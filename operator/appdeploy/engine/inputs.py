@@ -119,6 +119,16 @@ class RefusedJob:
 
 
 @dataclass(frozen=True)
+class ChannelState:
+    """A NotificationChannel the release names, as the operator found it."""
+
+    ready: bool
+    """Its Ready condition is True (credentials readable, last delivery not failed)."""
+    reason: str = ""
+    """Its Ready condition's reason and message when not ready."""
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything the operator saw for one release."""
 
@@ -127,6 +137,9 @@ class Observed:
     retry: ObservedRequest | None = None
     cancel: ObservedRequest | None = None
     refused_jobs: tuple[RefusedJob, ...] = ()
+    channels: Mapping[str, ChannelState] | None = None
+    """The channels the release names, by name; a name missing here does not exist.
+    None: the operator did not look (notifications are then not judged)."""
 
 
 @dataclass(frozen=True)
@@ -141,3 +154,5 @@ class Settings:
     """Who the operator runs as: steps never run as its ServiceAccount."""
     pod_policy: StepPodPolicy = SAFE_POLICY
     """What the cluster admin allows step pods beyond the safe defaults."""
+    console_url: str = ""
+    """Base URL of the web console; notifications link to the release there when set."""
