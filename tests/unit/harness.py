@@ -18,6 +18,7 @@ import yaml
 from appdeploy.api.approvals import Envelope, Target
 from appdeploy.api.status import AppDeploymentStatus, StepStatus
 from appdeploy.engine import (
+    ChannelState,
     CreateJob,
     DecisionKind,
     DeleteJob,
@@ -68,6 +69,8 @@ class Simulation:
     deleted: list[str] = field(default_factory=list)
     events: list[PostEvent] = field(default_factory=list)
     last: Plan | None = None
+    channels: dict[str, ChannelState] | None = None
+    """The NotificationChannels the operator found, by name; None: it did not look."""
 
     def __post_init__(self) -> None:
         if self.settings.signing_key is None:
@@ -88,6 +91,7 @@ class Simulation:
             decisions=tuple(self.decisions.values()),
             retry=self.requests.get("appdeploy.dev/retry"),
             cancel=self.requests.get("appdeploy.dev/cancel"),
+            channels=self.channels,
         )
 
     def plan_now(self) -> Plan:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from appdeploy.api.base import ApiModel, DnsLabel
 from appdeploy.api.durations import Duration
@@ -63,8 +63,19 @@ DEFAULT_EVENTS = (
 ChannelName = DnsLabel
 
 
+BARE_ON = 'write "on" in quotes: YAML 1.1 (kubectl, PyYAML) reads a bare on: as the boolean true'
+
+
 class ReleaseNotify(ApiModel):
     """Channels told about the whole release."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_on(cls, data: Any) -> Any:
+        # kubectl turns the key `on` into "true"; say why instead of "unknown field true".
+        if isinstance(data, dict) and any(key is True or key == "true" for key in data):
+            raise ValueError(BARE_ON)
+        return data
 
     channels: list[ChannelName] = Field(default_factory=list)
     """NotificationChannels in the release's namespace."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pydantic import ValidationError
 
 from appdeploy.api.graph import ancestors, find_cycle
+from appdeploy.api.notify_validation import gate_notify_problems
 from appdeploy.api.pod import quantity_value
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy, pod_problems
 from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
@@ -87,6 +88,7 @@ def release_problems(
     for path, step in located:
         if step.gate is not None:
             yield from _gate_problems(path, step, spec)
+            yield from gate_notify_problems(f"{path}.gate", step, spec)
     yield from _substitution_problems(spec, located)
 
 

@@ -65,7 +65,7 @@ def _detail(step: StepStatus, spec: AppDeploymentSpec | None) -> str:
         )
         until = format_timestamp(step.deadline) if step.deadline else "no deadline"
         return (
-            f"{len(step.approvals)} of {gate.required} from {who_may_decide(gate)} until "
+            f"{len(step.approvals)} of {gate.required} from {who_may_decide(gate, step)} until "
             f"{until}; approved: {approvers}"
         )
     if step.phase is StepPhase.RUNNING and step.deadline is not None:

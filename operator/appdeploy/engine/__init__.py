@@ -15,6 +15,7 @@ from appdeploy.engine.actions import (
     RemoveAnnotation,
 )
 from appdeploy.engine.inputs import (
+    ChannelState,
     DecisionKind,
     JobState,
     Observed,
@@ -29,6 +30,7 @@ from appdeploy.engine.planner import check_decision, plan
 
 __all__ = [
     "Action",
+    "ChannelState",
     "CreateJob",
     "DecisionKind",
     "DeleteJob",

@@ -7,9 +7,11 @@ Service accounts decide only when listed by name, never through a group.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from appdeploy.api.approvals import comment_problem
 from appdeploy.api.problems import did_you_mean
-from appdeploy.api.spec import GateSpec, OnTimeout, Step, StepType
+from appdeploy.api.spec import Approvers, GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp, later
@@ -28,7 +30,13 @@ def open_gate(state: RunState, spec: Step, status: StepStatus) -> None:
     assert spec.gate is not None
     status.phase = StepPhase.WAITING
     status.started_at = state.now
-    status.deadline = later(state.now, spec.timeout or state.spec.defaults.gate_timeout)
+    status.deadline = later(state.now, gate_timeout(state, spec))
+    # Each opening has its own hand-off: reminders, escalation and who else may decide.
+    status.opened += 1
+    status.reminded = 0
+    status.reminded_before = None
+    status.escalated = 0
+    status.added_approvers = None
     try:
         status.message = substitute(spec.gate.description, state.values(for_finally=False))
     except UnresolvedReference as error:
@@ -63,25 +71,41 @@ def settle_gate(state: RunState, spec: Step, status: StepStatus) -> bool:
     return False
 
 
-def who_may_decide(gate: GateSpec) -> str:
+def gate_timeout(state: RunState, spec: Step) -> timedelta:
+    """How long the gate waits for a decision, before any escalation extends it."""
+    return spec.timeout or state.spec.defaults.gate_timeout
+
+
+def approvers_of(gate: GateSpec, status: StepStatus | None = None) -> Approvers:
+    """Who may decide: the spec's approvers, and whoever escalation added in this opening."""
+    added = status.added_approvers if status is not None else None
+    if added is None:
+        return gate.approvers
+    users = [*gate.approvers.users, *(u for u in added.users if u not in gate.approvers.users)]
+    groups = [*gate.approvers.groups, *(g for g in added.groups if g not in gate.approvers.groups)]
+    return Approvers(users=users, groups=groups)
+
+
+def who_may_decide(gate: GateSpec, status: StepStatus | None = None) -> str:
     """``group qa or user alice@example.com`` for messages."""
+    approvers = approvers_of(gate, status)
     parts = []
-    if gate.approvers.groups:
-        label = "group" if len(gate.approvers.groups) == 1 else "groups"
-        parts.append(f"{label} {', '.join(gate.approvers.groups)}")
-    if gate.approvers.users:
-        label = "user" if len(gate.approvers.users) == 1 else "users"
-        parts.append(f"{label} {', '.join(gate.approvers.users)}")
+    if approvers.groups:
+        label = "group" if len(approvers.groups) == 1 else "groups"
+        parts.append(f"{label} {', '.join(approvers.groups)}")
+    if approvers.users:
+        label = "user" if len(approvers.users) == 1 else "users"
+        parts.append(f"{label} {', '.join(approvers.users)}")
     return " or ".join(parts)
 
 
-def may_decide(gate: GateSpec, user: str, groups: tuple[str, ...]) -> bool:
+def may_decide(approvers: Approvers, user: str, groups: tuple[str, ...]) -> bool:
     """True when the person is listed, or (not being a service account) in a listed group."""
-    if user in gate.approvers.users:
+    if user in approvers.users:
         return True
     if user.startswith(SERVICE_ACCOUNT_PREFIX):
         return False
-    return any(group in gate.approvers.groups for group in groups)
+    return any(group in approvers.groups for group in groups)
 
 
 def handle_decision(state: RunState, decision: ObservedDecision) -> None:
@@ -196,10 +220,10 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     )
     if previous is not None:
         return f"{decision.user} already approved {decision.gate}"
-    if not may_decide(spec.gate, decision.user, decision.groups):
+    if not may_decide(approvers_of(spec.gate, status), decision.user, decision.groups):
         return (
             f"{decision.user} is not an approver of {decision.gate}: "
-            f"it needs {who_may_decide(spec.gate)}"
+            f"it needs {who_may_decide(spec.gate, status)}"
         )
     for other in conflicting_gates(state, decision.gate):
         if any(a.user == decision.user for a in state.step(other).approvals):
@@ -246,5 +270,5 @@ def waiting_tally(state: RunState, spec: Step, status: StepStatus) -> str:
     assert spec.gate is not None and spec.type is StepType.GATE
     count = len(counted_approvers(state, status))
     deadline = format_timestamp(status.deadline) if status.deadline else "none"
-    who = who_may_decide(spec.gate)
+    who = who_may_decide(spec.gate, status)
     return f"{count} of {spec.gate.required} approvals ({who}), deadline {deadline}"

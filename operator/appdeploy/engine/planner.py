@@ -29,6 +29,7 @@ from appdeploy.engine.gate_conditions import (
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
 from appdeploy.engine.identities import identity_problems
 from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
+from appdeploy.engine.notify_events import notifications_condition, notify_transitions
 from appdeploy.engine.progress import advance
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.requests import handle_cancel, handle_retry
@@ -115,9 +116,13 @@ def plan(
         previous.conditions,
         now,
         stalled=stalled_because(status),
-        gates=approval_conditions(state, str(status.phase)),
+        gates=[
+            *approval_conditions(state, str(status.phase)),
+            *notifications_condition(state, observed.channels),
+        ],
     )
     transition_events(state, before, before_phase)
+    notify_transitions(state, before, before_phase)
     return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
 
 

@@ -11,6 +11,7 @@ from appdeploy.api.spec import Step, StepType
 from appdeploy.api.status import StepPhase, StepStatus
 from appdeploy.api.timestamps import later
 from appdeploy.engine.gates import open_gate, settle_gate
+from appdeploy.engine.handoffs import escalate_due
 from appdeploy.engine.run_steps import finish, follow_job, retry_is_due, start_attempt
 from appdeploy.engine.state import RunState
 
@@ -55,6 +56,7 @@ def _advance_step(state: RunState, spec: Step, status: StepStatus) -> bool:
             if failed is not None:
                 finish(state, status, StepPhase.CANCELLED, f"not decided: {failed.name} failed")
                 return True
+            escalate_due(state, spec, status)
             return settle_gate(state, spec, status)
         case _:
             return False

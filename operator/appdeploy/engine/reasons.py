@@ -32,3 +32,6 @@ class Reason(StrEnum):
     RETRY_REFUSED = "RetryRefused"
     CANCEL_ACCEPTED = "CancelAccepted"
     CANCEL_REFUSED = "CancelRefused"
+    GATE_ESCALATED = "GateEscalated"
+    DEADLINE_EXTENDED = "DeadlineExtended"
+    NOTIFICATIONS_DROPPED = "NotificationsDropped"

@@ -59,6 +59,8 @@ def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
         ],
         conditions=previous.conditions,
         history=history[:HISTORY_LIMIT],
+        # Messages about the previous run still go out; the outbox outlives runs.
+        notifications=previous.notifications,
     )
     state.post(
         EventType.NORMAL,

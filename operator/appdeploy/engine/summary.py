@@ -26,6 +26,7 @@ from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import EventType
 from appdeploy.engine.gate_conditions import WantedCondition
 from appdeploy.engine.gates import describe_waiting_gate, who_may_decide
+from appdeploy.engine.handoffs import next_handoff
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import attempt_deadline
 from appdeploy.engine.state import RunState
@@ -208,6 +209,7 @@ def next_wakeup(state: RunState) -> timedelta | None:
                 moments.append(deadline)
             elif (status.name, status.attempts) in state.started:
                 moments.append(later(state.now, state.run_timeout(spec)))
+    moments += next_handoff(state)
     if not moments:
         return None
     return max(min(moments) - state.now, timedelta(0))
