@@ -307,3 +307,14 @@ def test_the_before_deadline_reminder_goes_out_once_per_deadline() -> None:
     sim.wake()
     sim.reconcile()
     assert [r.event for r in records(sim, channel="mobile-qa")] == ["GateOpened", "GateReminded"]
+
+
+def test_approvers_written_into_status_by_hand_do_not_count() -> None:
+    # addedApprovers records the escalation for people; who may decide comes from
+    # the spec's levels fired so far, so a status writer cannot add themselves.
+    sim = opened()
+    assert sim.status is not None
+    step = next(s for s in sim.status["steps"] if s["name"] == "qa-signoff")
+    step["addedApprovers"] = {"users": ["mallory"]}
+    sim.approve("qa-signoff", "mallory", ())
+    assert "mallory is not an approver of qa-signoff" in sim.warnings()[-1]

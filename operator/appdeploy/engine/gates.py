@@ -77,12 +77,18 @@ def gate_timeout(state: RunState, spec: Step) -> timedelta:
 
 
 def approvers_of(gate: GateSpec, status: StepStatus | None = None) -> Approvers:
-    """Who may decide: the spec's approvers, and whoever escalation added in this opening."""
-    added = status.added_approvers if status is not None else None
-    if added is None:
-        return gate.approvers
-    users = [*gate.approvers.users, *(u for u in added.users if u not in gate.approvers.users)]
-    groups = [*gate.approvers.groups, *(g for g in added.groups if g not in gate.approvers.groups)]
+    """Who may decide: the spec's approvers, and those of the escalation levels fired so far.
+
+    Read from the spec's levels, not from ``addedApprovers`` in status (which
+    records it for people): whoever could write status could otherwise add themselves.
+    """
+    fired = status.escalated if status is not None and gate.notify is not None else 0
+    levels = gate.notify.escalate[:fired] if gate.notify is not None else []
+    users, groups = list(gate.approvers.users), list(gate.approvers.groups)
+    for level in levels:
+        if level.add_approvers is not None:
+            users += [u for u in level.add_approvers.users if u not in users]
+            groups += [g for g in level.add_approvers.groups if g not in groups]
     return Approvers(users=users, groups=groups)
 
 
