@@ -24,6 +24,7 @@ from appdeploy.admission.configurations import (
 )
 from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS, step_object_refusal
+from appdeploy.api.notify_validation import missing_channel_warnings
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
@@ -44,8 +45,12 @@ def register_admission(
     operator_username: Callable[[], str] = lambda: "",
     pod_policy: StepPodPolicy = SAFE_POLICY,
     job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
+    channels: Callable[[str], set[str] | None] = lambda namespace: None,
 ) -> None:
     """Add the admission handlers to ``registry``.
+
+    ``channels`` names the NotificationChannels of a namespace (None: not known),
+    so a release naming one that does not exist is accepted with a warning.
 
     ``operator_username`` is who the operator itself is: it may remove anyone's
     consumed decisions, and it alone creates Jobs labelled as steps;
@@ -53,7 +58,12 @@ def register_admission(
     """
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
-    def validate_spec(body: kopf.Body, old: kopf.Body | None = None, **_: Any) -> None:
+    def validate_spec(
+        body: kopf.Body,
+        old: kopf.Body | None = None,
+        warnings: list[str] | None = None,
+        **_: Any,
+    ) -> None:
         # Only a changed spec is checked, so an invalid release that got in while the
         # webhook was off can still be annotated and have its annotations removed.
         # The spec goes to parse_spec as sent: whatever its type, the answer is a
@@ -64,12 +74,16 @@ def register_admission(
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):
                 raise InvalidSpec(problems)
-            parse_spec(spec, pod_policy)
+            parsed = parse_spec(spec, pod_policy)
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(
                 "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),
                 code=UNPROCESSABLE,
             ) from None
+        namespace = str(body.meta.namespace)
+        existing = channels(namespace)
+        if existing is not None and warnings is not None:
+            warnings.extend(missing_channel_warnings(parsed, namespace, existing))
 
     @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_DECISIONS, registry=registry)
     def sign_decisions(

@@ -85,3 +85,33 @@ def _ladder_problems(
                     f"timeout {format_duration(timeout)} (a gate waits at most twice its timeout)",
                 )
         previous = level.after
+
+
+def named_channels(spec: AppDeploymentSpec) -> list[tuple[str, str]]:
+    """(field path, channel name) of every NotificationChannel the release names."""
+    found: list[tuple[str, str]] = []
+    if spec.notify is not None:
+        found += [(f"spec.notify.channels[{i}]", c) for i, c in enumerate(spec.notify.channels)]
+    for index, step in enumerate(spec.steps):
+        notify = step.gate.notify if step.gate is not None else None
+        if notify is None:
+            continue
+        path = f"spec.steps[{index}].gate.notify"
+        found += [(f"{path}.channels[{i}]", c) for i, c in enumerate(notify.channels)]
+        for level_index, level in enumerate(notify.escalate):
+            channels = level.notify.channels if level.notify is not None else []
+            where = f"{path}.escalate[{level_index}].notify.channels"
+            found += [(f"{where}[{i}]", c) for i, c in enumerate(channels)]
+    return found
+
+
+def missing_channel_warnings(
+    spec: AppDeploymentSpec, namespace: str, existing: set[str]
+) -> list[str]:
+    """Admission warnings for channels that do not exist (yet): the release is still accepted."""
+    return [
+        f'{path}: no NotificationChannel "{name}" in {namespace} yet; the release runs, and '
+        "NotificationsReady stays False until it exists"
+        for path, name in named_channels(spec)
+        if name not in existing
+    ]

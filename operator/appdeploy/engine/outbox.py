@@ -15,6 +15,7 @@ from appdeploy.api.notifications import (
     notification_id,
 )
 from appdeploy.api.notify import GATE_EVENTS, NotifyEvent
+from appdeploy.api.notify_validation import named_channels
 from appdeploy.api.spec import Step
 from appdeploy.api.status import StepStatus
 from appdeploy.engine.reasons import Reason
@@ -44,15 +45,7 @@ def gate_audience(state: RunState, spec: Step, status: StepStatus, event: Notify
 
 def every_channel(state: RunState) -> list[str]:
     """Every channel the release names anywhere, in order of first mention."""
-    channels = list(state.spec.notify.channels) if state.spec.notify else []
-    for step in state.spec.all_steps():
-        notify = step.gate.notify if step.gate is not None else None
-        if notify is None:
-            continue
-        channels += notify.channels
-        for level in notify.escalate:
-            channels += level.notify.channels if level.notify else []
-    return _unique(channels)
+    return _unique([name for _, name in named_channels(state.spec)])
 
 
 def gate_key(status: StepStatus) -> str:
