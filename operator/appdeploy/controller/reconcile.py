@@ -22,6 +22,7 @@ from appdeploy.api.approvals import Target
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.config import OperatorConfig
+from appdeploy.controller.gate_metrics import observe_gates
 from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Settings, plan
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import Applied, apply_plan
@@ -80,6 +81,8 @@ class Reconciler:
             metrics.RECONCILES.labels("conflict").inc()
             return RETRY_SOON
         metrics.RECONCILES.labels("ok").inc()
+        if applied.status_written and result.stored_status is None:
+            observe_gates(release.get("status"), result.status)
         self.phases.set(key, str(result.status.phase))
         for event in result.of_type(PostEvent):
             metrics.EVENTS.labels(str(event.type), str(event.reason)).inc()
