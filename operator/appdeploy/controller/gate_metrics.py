@@ -20,7 +20,8 @@ _BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
 
 GATE_WAIT = Histogram(
     "appdeploy_gate_wait_seconds",
-    "Time a gate waited, from opening to its outcome (Approved, ApprovedAtDeadline, Rejected, TimedOut, Cancelled)",
+    "Time a gate waited, from opening to its outcome "
+    "(Approved, ApprovedAtDeadline, Rejected, TimedOut, Cancelled)",
     ["outcome"],
     buckets=_BUCKETS,
 )
