@@ -258,3 +258,28 @@ def test_any_value_anywhere_gives_problems_with_lines_never_a_crash(
     assert (checked.spec is None) == bool(checked.problems)
     for problem in checked.problems:
         assert problem.line is not None and 1 <= problem.line <= len(text.splitlines())
+
+
+def test_notification_channels_are_validated_with_their_fields_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "channels.yaml"
+    good.write_text(
+        "apiVersion: appdeploy.dev/v1alpha1\nkind: NotificationChannel\nmetadata: {name: qa}\n"
+        "spec:\n  slack: {channel: '#qa', tokenSecretRef: {name: slack, key: token}}\n"
+    )
+    assert main(["validate", str(good)]) == 0
+    assert capsys.readouterr().out == f"{good}: qa ok (NotificationChannel, slack)\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: appdeploy.dev/v1alpha1\nkind: NotificationChannel\nmetadata: {name: qa}\n"
+        "spec:\n  email: {smtpSecretRef: {name: smtp, key: url}, from: a@example.com}\n"
+        "  teams: {urlSecretRef: {name: teams, key: url}}\n"
+    )
+    assert main(["validate", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:5: spec.email.to: required field is missing" in out
+    assert (
+        "spec: set exactly one of slack, webhook, email, pagerduty, teams (found email, teams)"
+        in out
+    )

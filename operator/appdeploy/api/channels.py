@@ -10,9 +10,9 @@ the usernames and groups a gate names to the handles the transport mentions
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, StatusModel, cel_rules
 from appdeploy.api.status import Condition
@@ -119,6 +119,16 @@ class NotificationChannelSpec(ApiModel):
     """Mentions for usernames and groups."""
     delivery: DeliveryGuarantee | None = None
     """AtMostOnce or AtLeastOnce; empty takes the transport's default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_transport(cls, data: Any) -> Any:
+        # Before the fields, so two transports are reported even when one is also incomplete.
+        if isinstance(data, dict):
+            found = [name for name in TRANSPORTS if data.get(name) is not None]
+            if len(found) != 1:
+                raise ValueError(f"{ONE_TRANSPORT} (found {', '.join(found) or 'none'})")
+        return data
 
     @property
     def transport(self) -> str:

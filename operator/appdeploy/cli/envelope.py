@@ -76,6 +76,11 @@ def envelope_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
             )
 
 
+def metadata_problems(metadata: Any) -> Iterator[Problem]:
+    """Problems of ``metadata``: a name the API server takes, a namespace name."""
+    yield from _metadata_problems(metadata)
+
+
 def _metadata_problems(metadata: Any) -> Iterator[Problem]:
     if metadata is None:
         yield Problem("metadata", "required field is missing; add metadata: {name: RELEASE}")

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from appdeploy.api.channels import NotificationChannelSpec
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec, Problem
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.validation import parse_spec
+from appdeploy.cli.channel_check import channel_problems, is_channel
 from appdeploy.cli.documents import (
     Document,
     DuplicateKey,
@@ -57,6 +59,8 @@ class Checked:
     problems: tuple[FileProblem, ...] = ()
     skipped: bool = False
     """A document that is not an AppDeployment, ignored (without ``--strict``)."""
+    channel: NotificationChannelSpec | None = None
+    """Set exactly when the document is a valid NotificationChannel."""
 
     @property
     def name(self) -> str:
@@ -99,6 +103,10 @@ def check_document(
 ) -> Checked:
     """One document: skipped, invalid with located problems, or a valid release."""
     file, data = document.file, document.data
+    if is_channel(data):
+        channel, found_problems = channel_problems(data)
+        located = tuple(_place(document, problem) for problem in found_problems)
+        return Checked(file, document, problems=located, channel=channel)
     if not is_appdeployment(data):
         if not strict:
             return Checked(file, document, skipped=True)

@@ -38,8 +38,9 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         description="Check every AppDeployment in the given files, and in *.yaml / *.yml "
         "files below the given directories, without a cluster: the YAML, apiVersion, "
         "kind and metadata.name, and the spec with the same rules as the admission "
-        "webhook. Each problem is printed as FILE:LINE: FIELD: what is wrong and what "
-        "to do. Documents of other kinds are ignored unless --strict.",
+        "webhook, and every NotificationChannel. Each problem is printed as FILE:LINE: "
+        "FIELD: what is wrong and what to do. Documents of other kinds are ignored unless "
+        "--strict.",
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -83,6 +84,9 @@ def run_validate_command(args: argparse.Namespace) -> int:
             print(problem)
         if checked.spec is not None and not args.quiet:
             print(f"{checked.file}: {checked.name} ok ({step_summary(checked.spec)})")
+        if checked.channel is not None and not args.quiet:
+            transport = checked.channel.transport
+            print(f"{checked.file}: {checked.name} ok (NotificationChannel, {transport})")
     return _conclude(results, len(files), args.quiet)
 
 
@@ -95,7 +99,8 @@ def _conclude(results: list[Checked], file_count: int, quiet: bool) -> int:
             "described above, then run appdeploy validate again"
         )
         return INVALID
-    if not quiet and not any(checked.spec is not None for checked in results):
+    checked_any = any(c.spec is not None or c.channel is not None for c in results)
+    if not quiet and not checked_any:
         print(
             f"appdeploy validate: no AppDeployment in {_count(file_count, 'file')}, nothing "
             "checked; name the files that hold releases (or use --strict to fail on this)",
