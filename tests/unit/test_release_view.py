@@ -54,3 +54,14 @@ def test_status_shows_the_conditions_kubectl_wait_sees() -> None:
     assert by_type["AwaitingApproval"][:2] == ["True", "Qa"]
     assert by_type["gates.appdeploy.dev/qa"][:2] == ["Unknown", "Waiting"]
     assert block.splitlines()[-1].endswith("; approved by alice")
+
+
+def test_status_shows_who_was_told_what_and_whether_it_went_out() -> None:
+    sim = Simulation.of("notify")
+    sim.complete("build")
+    text = status_text(stored(sim), sim.now)
+    told = text.split("\n\n")[-1].splitlines()
+    assert told[0].split() == ["AT", "EVENT", "STEP", "CHANNEL", "STATE", "MESSAGE"]
+    assert told[1].split()[1:5] == ["GateOpened", "qa-signoff", "mobile-qa", "Pending"]
+    assert told[1].endswith("shop 4.12.0: qa-signoff waits for your approval")
+    assert len(told) == 3

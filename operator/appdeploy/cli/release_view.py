@@ -113,6 +113,8 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
         lines += ["", conditions_table(status)]
     if status.decisions:
         lines += ["", decisions_table(status)]
+    if status.notifications:
+        lines += ["", notifications_table(status)]
     return "\n".join(lines)
 
 
@@ -148,6 +150,28 @@ def decisions_table(status: AppDeploymentStatus) -> str:
                 decision.user,
                 "yes" if decision.verified else "no",
                 _shortened(escape_line(decision.comment), 60),
+            ]
+        )
+    return table(rows)
+
+
+NOTIFICATIONS_SHOWN = 10
+
+
+def notifications_table(status: AppDeploymentStatus) -> str:
+    """Who was told what: the latest outbox records, each with its delivery state."""
+    rows = [["AT", "EVENT", "STEP", "CHANNEL", "STATE", "MESSAGE"]]
+    for record in status.notifications[-NOTIFICATIONS_SHOWN:]:
+        detail = record.title if record.state != "Failed" else f"{record.title}: {record.error}"
+        state = str(record.state) + (f" ({record.attempts})" if record.attempts > 1 else "")
+        rows.append(
+            [
+                format_timestamp(record.sent_at or record.created_at),
+                str(record.event),
+                record.step or "-",
+                record.channel,
+                state,
+                _shortened(escape_line(detail), 70),
             ]
         )
     return table(rows)
