@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
-from appdeploy.api.status import Condition, StatusModel
+from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, StatusModel, cel_rules
+from appdeploy.api.status import Condition
 from appdeploy.api.timestamps import Timestamp
 
 CHANNEL_KIND = "NotificationChannel"
