@@ -17,9 +17,12 @@ from appdeploy.cli.main import main
 from tests.crd_schema import end_of_text_patterns
 
 ROOT = Path(__file__).resolve().parents[2]
-VALID = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
-    (ROOT / "tests/fixtures").glob("*.yaml")
-)
+VALID = [
+    path
+    for path in sorted((ROOT / "examples").glob("*.yaml"))
+    + sorted((ROOT / "tests/fixtures").glob("*.yaml"))
+    if "kind: NotificationChannel" not in path.read_text()  # releases only
+]
 # What an editor's schema cannot flag, by fixture stem: each a strict xfail.
 EDITOR_GAPS = {
     "required-beyond-int64": "int64 is the API server's decoding, not a schema keyword: a "

@@ -12,9 +12,12 @@ from appdeploy.api.validation import parse_spec
 from tests.unit.harness import FIXTURES
 
 INVALID = sorted((FIXTURES / "invalid-spec").glob("*.yaml"))
-VALID = sorted(Path(FIXTURES.parent.parent / "examples").glob("*.yaml")) + sorted(
-    FIXTURES.glob("*.yaml")
-)
+VALID = [
+    path
+    for path in sorted(Path(FIXTURES.parent.parent / "examples").glob("*.yaml"))
+    + sorted(FIXTURES.glob("*.yaml"))
+    if "kind: NotificationChannel" not in path.read_text()  # releases only
+]
 
 
 def expectation(path: Path) -> str:
