@@ -318,3 +318,19 @@ def test_approvers_written_into_status_by_hand_do_not_count() -> None:
     step["addedApprovers"] = {"users": ["mallory"]}
     sim.approve("qa-signoff", "mallory", ())
     assert "mallory is not an approver of qa-signoff" in sim.warnings()[-1]
+
+
+def test_the_reminder_floor_is_an_operator_setting_the_planner_and_validation_share() -> None:
+    spec = _gate_notify(remind={"every": "10s"})
+    with pytest.raises(InvalidSpec, match="10s is too often: remind at most every 5m"):
+        parse_spec(spec)
+    parse_spec(spec, remind_floor=timedelta(seconds=1))
+    sim = Simulation(spec)
+    sim.settings = replace(sim.settings, remind_floor=timedelta(seconds=1))
+    sim.reconcile()
+    sim.complete("build")
+    sim.advance(timedelta(seconds=10))
+    assert [r.ordinal for r in records(sim, "GateReminded")] == [1]
+    release = Release("rel", "ns", 1, sim.spec, sim.status, uid=UID)
+    decision = sim.signed(DecisionKind.APPROVE, "qa-signoff", "alice", ("qa",))
+    assert check_decision(release, decision, sim.now, sim.settings) == ""

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from appdeploy.api.approvals import Envelope, Target, author_tag, comment_of, read_envelope
-from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import (
     DecisionKey,
@@ -176,11 +175,12 @@ def refusals(
     groups: list[str],
     now: datetime,
     operator: str = "",
-    pod_policy: StepPodPolicy = SAFE_POLICY,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Why the request's decisions may not be stored (empty: all of them may).
 
-    ``operator`` is the operator's own username: it removes the decisions it consumed.
+    ``operator`` is the operator's own username: it removes the decisions it consumed;
+    ``settings`` judge the release as the operator does (its pod policy, reminder floor).
     """
     if operator and username == operator:
         return []
@@ -216,7 +216,7 @@ def refusals(
             verified=True,
             run=int(run) if run is not None else None,  # what the mutating hook signed
         )
-        reason = check_decision(release, decision, now, Settings(pod_policy=pod_policy))
+        reason = check_decision(release, decision, now, settings or Settings())
         if reason:
             verb = "approval" if parsed.kind == "approve" else "rejection"
             reasons.append(f"{verb} of {parsed.gate} by {username} refused: {reason}")

@@ -10,7 +10,7 @@ send them requests.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
@@ -24,10 +24,12 @@ from appdeploy.admission.configurations import (
 )
 from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS, step_object_refusal
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.notify_validation import missing_channel_warnings
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
+from appdeploy.engine import Settings
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
@@ -46,6 +48,7 @@ def register_admission(
     pod_policy: StepPodPolicy = SAFE_POLICY,
     job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
     channels: Callable[[str], set[str] | None] = lambda namespace: None,
+    remind_floor: timedelta = REMIND_FLOOR,
 ) -> None:
     """Add the admission handlers to ``registry``.
 
@@ -74,7 +77,7 @@ def register_admission(
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):
                 raise InvalidSpec(problems)
-            parsed = parse_spec(spec, pod_policy)
+            parsed = parse_spec(spec, pod_policy, remind_floor=remind_floor)
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(
                 "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),
@@ -121,7 +124,7 @@ def register_admission(
             groups=groups,
             now=clock(),
             operator=operator_username(),
-            pod_policy=pod_policy,
+            settings=Settings(pod_policy=pod_policy, remind_floor=remind_floor),
         )
         if reasons:
             raise kopf.AdmissionError("; ".join(reasons), code=FORBIDDEN)

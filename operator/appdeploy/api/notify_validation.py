@@ -17,8 +17,11 @@ from appdeploy.api.problems import Problem
 from appdeploy.api.spec import AppDeploymentSpec, Step
 
 
-def gate_notify_problems(path: str, step: Step, spec: AppDeploymentSpec) -> Iterator[Problem]:
-    """Problems of ``step.gate.notify`` (``path`` is the gate's field path)."""
+def gate_notify_problems(
+    path: str, step: Step, spec: AppDeploymentSpec, floor: timedelta = REMIND_FLOOR
+) -> Iterator[Problem]:
+    """Problems of ``step.gate.notify`` (``path`` is the gate's field path; ``floor`` the
+    shortest reminder interval the operator accepts)."""
     assert step.gate is not None
     notify = step.gate.notify
     if notify is None:
@@ -28,11 +31,11 @@ def gate_notify_problems(path: str, step: Step, spec: AppDeploymentSpec) -> Iter
     has_channel = bool(notify.channels) or bool(spec.notify and spec.notify.channels)
     remind = notify.remind
     if remind is not None:
-        if remind.every is not None and remind.every < REMIND_FLOOR:
+        if remind.every is not None and remind.every < floor:
             yield Problem(
                 f"{path}.remind.every",
                 f"{format_duration(remind.every)} is too often: remind at most every "
-                f"{format_duration(REMIND_FLOOR)}",
+                f"{format_duration(floor)}",
             )
         if remind.before_deadline is not None and remind.before_deadline >= timeout:
             yield Problem(

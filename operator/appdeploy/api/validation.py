@@ -10,10 +10,12 @@ each naming its field path.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 from pydantic import ValidationError
 
 from appdeploy.api.graph import ancestors, find_cycle
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.notify_validation import gate_notify_problems
 from appdeploy.api.pod import quantity_value
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy, pod_problems
@@ -38,19 +40,22 @@ from appdeploy.api.substitutions import (
 SPEC = "spec"
 
 
-def parse_spec(raw: object, policy: StepPodPolicy = SAFE_POLICY) -> AppDeploymentSpec:
+def parse_spec(
+    raw: object, policy: StepPodPolicy = SAFE_POLICY, *, remind_floor: timedelta = REMIND_FLOOR
+) -> AppDeploymentSpec:
     """The validated spec; InvalidSpec listing every problem with its field path.
 
     ``raw`` may be anything a request can carry (a list, a string, null): what is
     not a spec is refused like any other problem, never with another exception.
 
-    ``policy`` says what the cluster admin allows step pods (the default allows nothing more).
+    ``policy`` says what the cluster admin allows step pods (the default allows nothing more);
+    ``remind_floor`` is the shortest ``remind.every`` accepted (an operator setting).
     """
     try:
         spec = AppDeploymentSpec.model_validate(raw)
     except ValidationError as error:
         raise InvalidSpec(problems_from(error, SPEC)) from None
-    problems = list(release_problems(spec, policy))
+    problems = list(release_problems(spec, policy, remind_floor=remind_floor))
     if problems:
         raise InvalidSpec(problems)
     return spec
@@ -73,7 +78,10 @@ def release_name_problems(name: str) -> list[Problem]:
 
 
 def release_problems(
-    spec: AppDeploymentSpec, policy: StepPodPolicy = SAFE_POLICY
+    spec: AppDeploymentSpec,
+    policy: StepPodPolicy = SAFE_POLICY,
+    *,
+    remind_floor: timedelta = REMIND_FLOOR,
 ) -> Iterator[Problem]:
     """Every cross-step problem of an already shape-valid spec."""
     located = _locate(spec)
@@ -88,7 +96,7 @@ def release_problems(
     for path, step in located:
         if step.gate is not None:
             yield from _gate_problems(path, step, spec)
-            yield from gate_notify_problems(f"{path}.gate", step, spec)
+            yield from gate_notify_problems(f"{path}.gate", step, spec, remind_floor)
     yield from _substitution_problems(spec, located)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from appdeploy.api.channels import NotificationChannelSpec
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec, Problem
 from appdeploy.api.spec import AppDeploymentSpec
@@ -72,14 +74,20 @@ class Checked:
 
 
 def check_files(
-    files: Iterable[Path], strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+    files: Iterable[Path],
+    strict: bool = False,
+    policy: StepPodPolicy = SAFE_POLICY,
+    remind_floor: timedelta = REMIND_FLOOR,
 ) -> list[Checked]:
     """Every document of every file, checked, in file and document order."""
-    return [checked for path in files for checked in check_file(path, strict, policy)]
+    return [checked for path in files for checked in check_file(path, strict, policy, remind_floor)]
 
 
 def check_file(
-    path: Path, strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+    path: Path,
+    strict: bool = False,
+    policy: StepPodPolicy = SAFE_POLICY,
+    remind_floor: timedelta = REMIND_FLOOR,
 ) -> list[Checked]:
     """Every document of one file, or the reason the file cannot be read."""
     file = str(path)
@@ -95,11 +103,14 @@ def check_file(
     if isinstance(parsed, SyntaxProblem):
         problem = FileProblem(file, parsed.line, "", parsed.message)
         return [Checked(file, None, problems=(problem,))]
-    return [check_document(document, strict, policy) for document in parsed]
+    return [check_document(document, strict, policy, remind_floor) for document in parsed]
 
 
 def check_document(
-    document: Document, strict: bool = False, policy: StepPodPolicy = SAFE_POLICY
+    document: Document,
+    strict: bool = False,
+    policy: StepPodPolicy = SAFE_POLICY,
+    remind_floor: timedelta = REMIND_FLOOR,
 ) -> Checked:
     """One document: skipped, invalid with located problems, or a valid release."""
     file, data = document.file, document.data
@@ -119,7 +130,7 @@ def check_document(
     raw_spec = data.get("spec")
     if isinstance(raw_spec, Mapping):
         try:
-            spec = parse_spec(raw_spec, policy)
+            spec = parse_spec(raw_spec, policy, remind_floor=remind_floor)
         except InvalidSpec as invalid:
             found.extend(invalid.problems)
     elif "spec" in data:

@@ -11,6 +11,8 @@ import argparse
 import sys
 from collections import Counter
 
+from appdeploy.api.durations import format_duration, parse_duration
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import StepPodPolicy
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
@@ -64,6 +66,14 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="accept pod labels outside user.appdeploy.dev/, as an operator started with "
         "this flag does",
     )
+    parser.add_argument(
+        "--min-reminder-interval",
+        type=parse_duration,
+        default=REMIND_FLOOR,
+        metavar="DURATION",
+        help="the shortest remind.every accepted, as an operator started with this flag "
+        f"(default {format_duration(REMIND_FLOOR)})",
+    )
     parser.set_defaults(handler=run_validate_command)
 
 
@@ -78,7 +88,9 @@ def run_validate_command(args: argparse.Namespace) -> int:
         allow_tolerate_all_taints=args.allow_tolerate_all_taints,
         allow_any_pod_labels=args.allow_any_pod_labels,
     )
-    results = check_files(files, strict=args.strict, policy=policy)
+    results = check_files(
+        files, strict=args.strict, policy=policy, remind_floor=args.min_reminder_interval
+    )
     for checked in results:
         for problem in checked.problems:
             print(problem)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 
 
@@ -154,5 +155,8 @@ class Settings:
     """Who the operator runs as: steps never run as its ServiceAccount."""
     pod_policy: StepPodPolicy = SAFE_POLICY
     """What the cluster admin allows step pods beyond the safe defaults."""
+    remind_floor: timedelta = REMIND_FLOOR
+    """The shortest ``remind.every`` accepted (``--min-reminder-interval``; lower only in demos
+    and tests)."""
     console_url: str = ""
     """Base URL of the web console; notifications link to the release there when set."""

@@ -68,7 +68,7 @@ def plan(
     try:
         if problems := release_name_problems(release.name):
             raise InvalidSpec(problems)
-        spec = parse_spec(release.spec, settings.pod_policy)
+        spec = parse_spec(release.spec, settings.pod_policy, remind_floor=settings.remind_floor)
         if problems := identity_problems(release.namespace, spec, settings.operator_username):
             raise InvalidSpec(problems)
     except InvalidSpec as invalid:
@@ -136,7 +136,7 @@ def check_decision(
     """
     settings = settings or Settings()
     try:
-        spec = parse_spec(release.spec, settings.pod_policy)
+        spec = parse_spec(release.spec, settings.pod_policy, remind_floor=settings.remind_floor)
     except InvalidSpec as invalid:
         return f"the release is invalid ({invalid}); fix its spec first"
     try:
