@@ -19,6 +19,7 @@ from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.helm import install
 from tests.helm.chart import render
+from tests.helm.variants import with_webhook_from
 
 RBAC_KINDS = frozenset(
     {"ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
@@ -78,7 +79,9 @@ def install_chart(
     """Render the chart (namespaced when ``watched``), apply its RBAC, start the operator."""
     release = f"lp{uuid.uuid4().hex[:6]}"
     namespace = create_namespace(api_client, "helm-op")
-    objects = render({"watchNamespaces": watched}, release=release, namespace=namespace)
+    objects = render(
+        with_webhook_from({"watchNamespaces": watched}), release=release, namespace=namespace
+    )
     applied = [
         obj
         for obj in objects

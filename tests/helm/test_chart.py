@@ -11,7 +11,7 @@ import pytest
 
 from appdeploy.cli.main import build_parser
 from tests.helm.chart import kind_of, kinds, lint, one, render
-from tests.helm.variants import CLIENT_CA, VARIANTS
+from tests.helm.variants import CLIENT_CA, VARIANTS, with_webhook_from
 
 NAMES = list(VARIANTS)
 
@@ -36,28 +36,31 @@ def test_helm_lint_passes(variant: str) -> None:
         ({"operator": {"workers": 0}}, "workers"),
         ({"metrics": {"port": 9443}}, "port"),
         ({"webhook": {"clientCA": "my-ca"}}, "clientCA"),
+        ({"networkPolicy": {"webhookFrom": [{"cidr": "10.0.0.0/8"}]}}, "webhookFrom/0"),
     ],
 )
 def test_the_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
-    result = lint(values)
+    result = lint(with_webhook_from(values))  # the schema alone refuses
     assert result.returncode != 0
     assert complaint in result.stdout + result.stderr
 
 
 EXPECTED_KINDS = {
     "defaults": {"Secret", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-                 "ClusterRoleBinding", "Service", "ValidatingAdmissionPolicy"},
+                 "ClusterRoleBinding", "Service", "ValidatingAdmissionPolicy", "NetworkPolicy"},
     "namespaced": {"Role", "RoleBinding", "Secret"},
     "cert-manager": {"Certificate", "Issuer"},
     "cert-manager-issuer": {"Certificate"},
     "service-monitor": {"ServiceMonitor"},
     "pdb-and-network-policy": {"PodDisruptionBudget", "NetworkPolicy"},
     "existing-key": {"Secret"},
-    "client-ca": {"ConfigMap"},
-    "no-webhook": {"Deployment", "ClusterRole"},
+    "client-ca": {"ConfigMap", "NetworkPolicy"},
+    "no-network-policy": {"Deployment", "MutatingWebhookConfiguration"},
+    "no-webhook": {"Deployment", "ClusterRole", "NetworkPolicy"},
 }  # fmt: skip
 ABSENT_KINDS = {
-    "defaults": {"ServiceMonitor", "PodDisruptionBudget", "NetworkPolicy", "Certificate"},
+    "defaults": {"ServiceMonitor", "PodDisruptionBudget", "Certificate"},
+    "no-network-policy": {"NetworkPolicy"},
     "cert-manager": {"Secret"},
     "cert-manager-issuer": {"Issuer", "Secret"},
     "no-webhook": {"Service", "Secret", "MutatingWebhookConfiguration", "RoleBinding",

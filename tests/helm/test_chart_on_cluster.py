@@ -23,7 +23,7 @@ from tests.helm import install
 from tests.helm.chart import NAMESPACE, one, render
 from tests.helm.installation import create_namespace
 from tests.helm.manifests import OUTPUT
-from tests.helm.variants import VARIANTS
+from tests.helm.variants import VARIANTS, with_webhook_from
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,7 @@ def test_the_api_server_accepts_every_object(
 def test_the_operator_pod_meets_the_restricted_pod_security_level(
     cluster: Any, target: dict[str, str]
 ) -> None:
-    objects = render(namespace=target["release"])
+    objects = render(with_webhook_from(), namespace=target["release"])
     install.apply(cluster.kubeconfig, [one(objects, "ServiceAccount")])  # the pod names it
     template = one(objects, "Deployment")["spec"]["template"]
     pod = {

@@ -15,6 +15,7 @@ import pytest
 from tests.helm.chart import kind_of, render
 from tests.helm.installation import Installation, create_namespace, install_chart, uninstall
 from tests.helm.test_least_privilege import refusals
+from tests.helm.variants import with_webhook_from
 from tests.integration.releases import Releases, release_spec, run_step
 
 pytestmark = pytest.mark.integration
@@ -37,12 +38,12 @@ def cluster_wide_install(
 def test_cluster_wide_and_namespaced_modes_grant_the_same_rules() -> None:
     cluster_role = next(
         role
-        for role in kind_of(render(), "ClusterRole")
+        for role in kind_of(render(with_webhook_from()), "ClusterRole")
         if role["metadata"]["name"].endswith("-operator")
     )
     role = next(
         role
-        for role in kind_of(render({"watchNamespaces": ["a"]}), "Role")
+        for role in kind_of(render(with_webhook_from({"watchNamespaces": ["a"]})), "Role")
         if role["metadata"]["name"].endswith("-operator")
     )
     assert cluster_role["rules"] == role["rules"]

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from appdeploy.admission.configurations import webhook_configurations
 from tests.helm.chart import CHART, NAMESPACE, ROOT, one, render
 from tests.helm.manifests import OUTPUT, generated_files
+from tests.helm.variants import with_webhook_from
 
 FRESH = "run `make generate` and commit the result"
 
@@ -77,7 +78,7 @@ def _without_metadata(configuration: dict[str, Any]) -> dict[str, Any]:
     ids=["cluster-wide", "namespaced", "cert-manager", "step-object-hooks"],
 )
 def test_the_webhook_configurations_are_the_operators(values: dict[str, Any]) -> None:
-    objects = render(values)
+    objects = render(with_webhook_from(values))
     mutating = one(objects, "MutatingWebhookConfiguration")
     validating = one(objects, "ValidatingWebhookConfiguration")
     ca_bundle = mutating["webhooks"][0]["clientConfig"].get("caBundle", "")
@@ -132,7 +133,7 @@ def _verify_signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
 
 
 def test_the_generated_certificate_chain_is_consistent() -> None:
-    objects = render()
+    objects = render(with_webhook_from())
     secret = one(objects, "Secret", "appdeploy-webhook-tls")
     data = secret["data"]
     ca = x509.load_pem_x509_certificate(base64.b64decode(data["ca.crt"]))
@@ -153,7 +154,7 @@ def test_the_generated_certificate_chain_is_consistent() -> None:
 
 def test_the_image_runs_as_the_charts_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    pod = one(render(), "Deployment")["spec"]["template"]["spec"]
+    pod = one(render(with_webhook_from()), "Deployment")["spec"]["template"]["spec"]
     user = f"USER {pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}"
     assert user in dockerfile.splitlines()
     assert 'ENTRYPOINT ["appdeploy", "operator"]' in dockerfile.splitlines()

@@ -18,7 +18,7 @@ from kubernetes import client
 from tests.helm import install
 from tests.helm.chart import one, render
 from tests.helm.installation import create_namespace
-from tests.helm.variants import VARIANTS
+from tests.helm.variants import VARIANTS, with_webhook_from
 
 SECRET = "appdeploy-webhook-tls"
 
@@ -41,12 +41,12 @@ def _tls(objects: list[dict[str, Any]]) -> tuple[dict[str, str], str, str]:
 def test_an_upgrade_keeps_the_generated_ca(
     cluster: Any, release_namespace: str, api_client: Any
 ) -> None:
-    first = render(namespace=release_namespace, kubeconfig=cluster.kubeconfig)
+    first = render(with_webhook_from(), namespace=release_namespace, kubeconfig=cluster.kubeconfig)
     install.apply(cluster.kubeconfig, [one(first, "Secret", SECRET)])  # as `helm install` stores it
     secret, ca_bundle, checksum = _tls(first)
 
     upgrade = render(
-        {"operator": {"workers": 8}},
+        with_webhook_from({"operator": {"workers": 8}}),
         namespace=release_namespace,
         kubeconfig=cluster.kubeconfig,
         extra=["--is-upgrade"],
@@ -56,23 +56,25 @@ def test_an_upgrade_keeps_the_generated_ca(
 
     # Without cluster access (plain `helm template`, Argo CD) nothing can be looked up:
     # a new CA every time, hence cert-manager for GitOps (docs/install.md#argo-cd).
-    offline = render(namespace=release_namespace)
+    offline = render(with_webhook_from(), namespace=release_namespace)
     assert _tls(offline)[0]["ca.crt"] != secret["ca.crt"]
 
 
 @pytest.mark.integration
 def test_a_renamed_service_gets_a_new_certificate(cluster: Any, release_namespace: str) -> None:
-    first = render(namespace=release_namespace, kubeconfig=cluster.kubeconfig)
+    first = render(with_webhook_from(), namespace=release_namespace, kubeconfig=cluster.kubeconfig)
     install.apply(cluster.kubeconfig, [one(first, "Secret", SECRET)])
     renamed = render(
-        {"fullnameOverride": "appdeploy"},  # same objects' names
+        with_webhook_from({"fullnameOverride": "appdeploy"}),  # same objects' names
         release="other",
         namespace=release_namespace,
         kubeconfig=cluster.kubeconfig,
     )
     assert _tls(renamed)[0] == _tls(first)[0]
     moved = render(
-        {"fullnameOverride": "releases"}, namespace=release_namespace, kubeconfig=cluster.kubeconfig
+        with_webhook_from({"fullnameOverride": "releases"}),
+        namespace=release_namespace,
+        kubeconfig=cluster.kubeconfig,
     )
     # A Secret of another name: nothing to reuse, and the certificate names the new Service.
     assert one(moved, "Secret")["metadata"]["annotations"]["appdeploy.dev/serving-dns"] == (

@@ -17,6 +17,7 @@ import pytest
 from tests.cluster.operator import OperatorProcess
 from tests.helm.chart import one, render
 from tests.helm.installation import Installation
+from tests.helm.variants import with_webhook_from
 from tests.integration.releases import Releases, release_spec, run_step
 
 POD_ONLY = (
@@ -45,15 +46,17 @@ def test_an_upgrade_restarts_the_operator_and_the_running_release_completes(
     releases.wait_for("upgrading", steps={"build": "Running"})
 
     upgraded = render(
-        {
-            "watchNamespaces": namespaced_install.watched,
-            "operator": {
-                "workers": 2,
-                "jobTTL": "1h",
-                "logFormat": "json",
-                "trustUnverifiedApprovals": True,
-            },
-        },
+        with_webhook_from(
+            {
+                "watchNamespaces": namespaced_install.watched,
+                "operator": {
+                    "workers": 2,
+                    "jobTTL": "1h",
+                    "logFormat": "json",
+                    "trustUnverifiedApprovals": True,
+                },
+            }
+        ),
         release=namespaced_install.release,
         namespace=namespaced_install.namespace,
     )

@@ -8,41 +8,60 @@ from typing import Any
 # A CA certificate only (public), as an admin pastes it into webhook.clientCA.
 CLIENT_CA = (Path(__file__).resolve().parent / "fixtures" / "webhook-client-ca.crt").read_text()
 
+# The chart refuses to render until the admin says where webhook calls come
+# from (docs/install.md#the-networkpolicy). Renders that are about something
+# else state it the way a self-managed cluster's admin would: the control
+# plane's addresses.
+CONTROL_PLANE = [{"ipBlock": {"cidr": "10.0.0.0/28"}}]
+
+
+def with_webhook_from(values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``values`` plus networkPolicy.webhookFrom = CONTROL_PLANE (other networkPolicy keys kept)."""
+    values = dict(values or {})
+    values["networkPolicy"] = {"webhookFrom": CONTROL_PLANE, **values.get("networkPolicy", {})}
+    return values
+
+
 VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "namespaced": {"watchNamespaces": ["team-a", "team-b"]},
-    "cert-manager": {"webhook": {"certManager": {"enabled": True}}},
-    "cert-manager-issuer": {
-        "webhook": {
-            "certManager": {
-                "enabled": True,
-                "issuerRef": {
-                    "name": "corp-ca",
-                    "kind": "ClusterIssuer",
-                    "group": "cert-manager.io",
-                },
+    "defaults": with_webhook_from(),
+    "namespaced": with_webhook_from({"watchNamespaces": ["team-a", "team-b"]}),
+    "cert-manager": with_webhook_from({"webhook": {"certManager": {"enabled": True}}}),
+    "cert-manager-issuer": with_webhook_from(
+        {
+            "webhook": {
+                "certManager": {
+                    "enabled": True,
+                    "issuerRef": {
+                        "name": "corp-ca",
+                        "kind": "ClusterIssuer",
+                        "group": "cert-manager.io",
+                    },
+                }
             }
         }
-    },
-    "service-monitor": {
-        "metrics": {"serviceMonitor": {"enabled": True, "labels": {"team": "sre"}}}
-    },
-    "pdb-and-network-policy": {
-        "podDisruptionBudget": {"enabled": True},
-        "networkPolicy": {
-            "enabled": True,
-            "metricsFrom": [
-                {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+    ),
+    "service-monitor": with_webhook_from(
+        {"metrics": {"serviceMonitor": {"enabled": True, "labels": {"team": "sre"}}}}
+    ),
+    "pdb-and-network-policy": with_webhook_from(
+        {
+            "podDisruptionBudget": {"enabled": True},
+            "networkPolicy": {
+                "metricsFrom": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                        }
                     }
-                }
-            ],
-            "apiServer": {"ports": [6443], "cidrs": ["10.0.0.1/32"]},
-        },
-    },
+                ],
+                "apiServer": {"ports": [6443], "cidrs": ["10.0.0.1/32"]},
+            },
+        }
+    ),
+    # The client certificate is the fence: the webhook port is open to any source.
     "client-ca": {"webhook": {"clientCA": CLIENT_CA}},
-    "existing-key": {"approvalKey": {"existingSecret": "corp-approval-key"}},
+    "existing-key": with_webhook_from({"approvalKey": {"existingSecret": "corp-approval-key"}}),
+    "no-network-policy": {"networkPolicy": {"enabled": False}},
     "no-webhook": {
         "webhook": {"enabled": False},
         "metrics": {"enabled": False},
