@@ -58,7 +58,9 @@ def approvers_for(name: str, gate: GateSpec) -> tuple[Approver, ...]:
     distinct members of the gate's first group (or its listed users).
     """
     cast = PERSONAS.get(name, ())
-    if len(cast) >= gate.required and all(may_decide(gate, a.user, a.groups) for a in cast):
+    if len(cast) >= gate.required and all(
+        may_decide(gate.approvers, a.user, a.groups) for a in cast
+    ):
         return cast[: gate.required]
     if gate.approvers.groups:
         group = gate.approvers.groups[0]

@@ -27,10 +27,14 @@ BAD = sorted((ROOT / "tests" / "fixtures" / "invalid-schema").glob("*.yaml"))
 GROUP, VERSION, PLURAL = "appdeploy.dev", "v1alpha1", "appdeployments"
 
 
+PLURALS = {"AppDeployment": PLURAL, "NotificationChannel": "notificationchannels"}
+
+
 def create(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[str, Any]:
     document = {**document, "metadata": {**document["metadata"], "namespace": namespace}}
+    plural = PLURALS[document.get("kind", "AppDeployment")]
     created: dict[str, Any] = client.CustomObjectsApi(api_client).create_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, document, field_validation="Strict"
+        GROUP, VERSION, namespace, plural, document, field_validation="Strict"
     )
     return created
 
@@ -39,9 +43,9 @@ def create(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[st
 def test_every_example_is_accepted_as_committed(
     crd: None, api_client: Any, namespace: str, path: Path
 ) -> None:
-    document = yaml.safe_load(path.read_text())
-    created = create(api_client, namespace, document)
-    assert created["spec"] == document["spec"], "nothing pruned, nothing defaulted"
+    for document in yaml.safe_load_all(path.read_text()):
+        created = create(api_client, namespace, document)
+        assert created["spec"] == document["spec"], "nothing pruned, nothing defaulted"
 
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
