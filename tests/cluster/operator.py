@@ -110,6 +110,17 @@ class OperatorProcess:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def wait_until_crashed(self, timeout: float) -> None:
+        """Wait until the process killed itself at a failpoint (SIGKILL, no cleanup)."""
+        process = self.process
+        assert process is not None
+        wait_for(
+            lambda: process.poll() is not None,
+            timeout,
+            f"the operator to hit its failpoint (log: {self.log_path})",
+        )
+        assert process.returncode == -9, "it died by SIGKILL at the failpoint"
+
     def kill(self) -> None:
         """SIGKILL, as a crash would: no cleanup of any kind."""
         if self.process is not None and self.process.poll() is None:

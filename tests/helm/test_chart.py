@@ -37,6 +37,10 @@ def test_helm_lint_passes(variant: str) -> None:
         ({"metrics": {"port": 9443}}, "port"),
         ({"webhook": {"clientCA": "my-ca"}}, "clientCA"),
         ({"networkPolicy": {"webhookFrom": [{"cidr": "10.0.0.0/8"}]}}, "webhookFrom/0"),
+        ({"notifications": {"deliveryWorkers": 0}}, "deliveryWorkers"),
+        ({"notifications": {"allowProviderURLs": ["slack.com"]}}, "allowProviderURLs/0"),
+        ({"notifications": {"allowProviderURLs": ["http://a:1@evil/"]}}, "allowProviderURLs/0"),
+        ({"console": {"url": "appdeploy.example.com"}}, "url"),
     ],
 )
 def test_the_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
@@ -118,6 +122,10 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
     step_pods = VARIANTS[variant].get("stepPods", {})
     assert args.allow_tolerate_all_taints == step_pods.get("allowTolerateAllTaints", False)
     assert args.allow_any_pod_labels == step_pods.get("allowAnyPodLabels", False)
+    notifications = VARIANTS[variant].get("notifications", {})
+    assert args.delivery_workers == notifications.get("deliveryWorkers", 8)
+    assert args.allow_provider_url == notifications.get("allowProviderURLs", [])
+    assert args.console_url == VARIANTS[variant].get("console", {}).get("url", "")
 
 
 def test_the_webhook_client_ca_reaches_the_operator(rendered: dict[str, Any]) -> None:
@@ -171,11 +179,22 @@ def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict
         assert selector["matchExpressions"][0]["values"] == ["team-a", "team-b"]
 
 
-def test_the_operator_never_gets_secrets_beyond_its_key(rendered: dict[str, Any]) -> None:
+USER_ROLES = {"appdeploy-view", "appdeploy-edit", "appdeploy-approve"}
+
+
+def test_the_operator_reads_secrets_only_by_name(rendered: dict[str, Any]) -> None:
+    # Its own key (get by name, create), and the Secrets channels name: get, never list
+    # or watch, so it never holds the namespace's Secrets (docs/security.md).
     for variant, objects in rendered.items():
         for role in kind_of(objects, "Role") + kind_of(objects, "ClusterRole"):
+            if role["metadata"]["name"] in USER_ROLES:
+                continue  # the roles for people
             for rule in role["rules"]:
                 if "secrets" not in rule["resources"]:
+                    continue
+                assert rule["resources"] == ["secrets"], variant
+                if role["metadata"]["name"].endswith("-operator"):
+                    assert rule["verbs"] == ["get"], variant  # the channels' Secrets
                     continue
                 assert role["metadata"]["namespace"] == "appdeploy-system", variant
                 assert rule.get("resourceNames") or rule["verbs"] == ["create"], variant

@@ -106,6 +106,10 @@ def test_the_operator_cannot_touch_jobs_in_a_namespace_it_does_not_watch(
         # Nor anything cluster-wide, Secrets elsewhere included.
         assert not install.is_allowed(api_client, user, "list", "namespaces", namespace="")
         assert not install.is_allowed(api_client, user, "get", "secrets", namespace=other)
+        # Channels' Secrets are read by name in a watched namespace, never listed or watched.
+        assert install.is_allowed(api_client, user, "get", "secrets", namespace=watched)
+        for verb in ("list", "watch"):
+            assert not install.is_allowed(api_client, user, verb, "secrets", namespace=watched)
     finally:
         client.CoreV1Api(api_client).delete_namespace(other)
 

@@ -131,3 +131,35 @@ def test_view_and_edit_reach_the_builtin_roles(
         30,
         f"built-in {builtin} to {'allow' if allowed else 'refuse'} {verb} {resource}",
     )
+
+
+@pytest.mark.parametrize(
+    ("role", "verb", "allowed"),
+    [("appdeploy-view", "get", True), ("appdeploy-view", "create", False),
+     ("appdeploy-edit", "create", True), ("appdeploy-edit", "delete", True),
+     ("appdeploy-approve", "create", False)],
+)  # fmt: skip
+def test_channels_are_read_by_viewers_and_managed_by_editors(
+    namespaced_install: Installation, api_client: Any, role: str, verb: str, allowed: bool
+) -> None:
+    namespace = namespaced_install.watched[0]
+    user = f"channels-{role}"
+    try:
+        bind(api_client, namespace, role, {"kind": "User", "name": user})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    wait_for(
+        lambda: (
+            install.is_allowed(
+                api_client, user, verb, "notificationchannels", namespace=namespace, group=GROUP
+            )
+            == allowed
+        ),
+        30,
+        f"{role} to {'allow' if allowed else 'refuse'} {verb} notificationchannels",
+    )
+    # Nobody but the operator writes a channel's status (its Ready is the operator's word).
+    assert not install.is_allowed(
+        api_client, user, "patch", "notificationchannels/status", namespace=namespace, group=GROUP
+    )

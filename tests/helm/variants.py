@@ -67,6 +67,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "metrics": {"enabled": False},
         "operator": {"trustUnverifiedApprovals": True, "logFormat": "json", "jobTTL": "never"},
         "stepPods": {"allowTolerateAllTaints": True, "allowAnyPodLabels": True},
+        "notifications": {
+            "deliveryWorkers": 3,
+            "allowProviderURLs": ["https://slack-proxy.example.com/api/", "http://127.0.0.1:"],
+        },
+        "console": {"url": "https://appdeploy.example.com"},
         "userRoles": {"create": False, "restrictPatchToDecisions": False},
         "stepObjects": {"protect": False},
     },

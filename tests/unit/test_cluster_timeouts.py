@@ -36,6 +36,10 @@ CALLS: dict[str, Callable[[Cluster], object]] = {
     "pods_of_job": lambda c: c.pods_of_job("ns", "j"),
     "live_uids": lambda c: c.live_uids("jobs", "ns", "a=b"),
     "post_event": lambda c: c.post_event(RELEASE, "Normal", "R", "m", datetime.now(UTC)),
+    "patch_release_status": lambda c: c.patch_release_status("ns", "shop", []),
+    "get_channel": lambda c: c.get_channel("ns", "qa"),
+    "patch_channel_status": lambda c: c.patch_channel_status("ns", "qa", {}),
+    "read_secret": lambda c: c.read_secret("ns", "slack"),
 }
 
 

@@ -110,10 +110,32 @@ needed: tests/helm/test_least_privilege.py removes them one by one.
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, watch]
-# Events on releases (approvals accepted or refused, steps started, failed).
+# Events on releases (approvals accepted or refused, steps started, failed,
+# notifications that failed or are retried).
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+# Delivery claims and records outbox entries with JSON patches on status
+# (each tests the entry it changes, so no resourceVersion is needed).
+- apiGroups: [appdeploy.dev]
+  resources: [appdeployments/status]
+  verbs: [patch]
+# NotificationChannels: kopf lists and watches them (Ready is shown to the
+# releases naming them); delivery GETs one it has not seen yet; the channel
+# check writes Ready and delivery writes lastDelivery (merge PATCH of status).
+- apiGroups: [appdeploy.dev]
+  resources: [notificationchannels]
+  verbs: [get, list, watch]
+- apiGroups: [appdeploy.dev]
+  resources: [notificationchannels/status]
+  verbs: [patch]
+# The Secrets a channel names, read by name when it is checked and before it
+# delivers. get only: list or watch would hand the operator every Secret of
+# the namespace at once (and keep them in memory); a Secret that appears
+# later is found by re-checking a channel that is not Ready every 30s.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
 {{- end -}}
 
 {{/*

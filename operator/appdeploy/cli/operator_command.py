@@ -95,6 +95,29 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="releases reconciled in parallel (default 4)",
     )
     operator.add_argument(
+        "--delivery-workers",
+        type=int,
+        default=8,
+        metavar="N",
+        help="releases whose notifications are delivered in parallel (default 8); "
+        "delivery never takes a reconcile worker",
+    )
+    operator.add_argument(
+        "--allow-provider-url",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="honour a NotificationChannel's apiUrl only when it starts with PREFIX "
+        "(repeatable; e.g. https://slack.example.com/api/); the URL receives the channel's "
+        "token, so by default no apiUrl is allowed and such channels are not Ready",
+    )
+    operator.add_argument(
+        "--console-url",
+        default="",
+        metavar="URL",
+        help="base URL of the appdeploy web console; notifications link to the release there",
+    )
+    operator.add_argument(
         "--health-address",
         default="127.0.0.1:8080",
         metavar="HOST:PORT",
@@ -169,9 +192,11 @@ def run_operator_command(args: argparse.Namespace) -> int:
     from appdeploy.controller.operator import run  # noqa: PLC0415
     from appdeploy.controller.webhook_coverage import StartupRefused  # noqa: PLC0415
 
-    if args.workers < 1:
-        print("appdeploy operator: --workers must be at least 1", file=sys.stderr)
-        return 2
+    for flag in ("workers", "delivery_workers"):
+        if getattr(args, flag) < 1:
+            name = "--" + flag.replace("_", "-")
+            print(f"appdeploy operator: {name} must be at least 1", file=sys.stderr)
+            return 2
     for flag, _, _ in _LIVENESS_FLAGS:
         if not getattr(args, flag[2:].replace("-", "_")):
             print(f"appdeploy operator: {flag} must be longer than 0s", file=sys.stderr)
@@ -203,6 +228,9 @@ def run_operator_command(args: argparse.Namespace) -> int:
                 webhook_client_ca=args.webhook_client_ca,
                 webhook_configuration=args.webhook_configuration,
                 job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
+                delivery_workers=args.delivery_workers,
+                allowed_provider_urls=tuple(args.allow_provider_url),
+                console_url=args.console_url,
             )
         )
     except StartupRefused as refused:

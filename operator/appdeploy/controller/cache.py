@@ -51,6 +51,8 @@ class ReleaseCache:
         self._writes = 0
         self._jobs: dict[Key, dict[str, _Entry]] = {}
         self._pods: dict[tuple[str, str], dict[str, _Entry]] = {}
+        self._releases: set[Key] = set()
+        """Releases seen and not deleted: those a namespace's channel change concerns."""
 
     @staticmethod
     def release_of(body: Mapping[str, Any]) -> Key | None:
@@ -89,9 +91,20 @@ class ReleaseCache:
         with self._lock:
             return [entry.body for entry in self._pods.get((namespace, job_uid), {}).values()]
 
+    def saw_release(self, key: Key) -> None:
+        """Note that a release exists (its watch event arrived)."""
+        with self._lock:
+            self._releases.add(key)
+
+    def releases_in(self, namespace: str) -> list[Key]:
+        """The releases of a namespace that exist, as far as the watch told."""
+        with self._lock:
+            return sorted(key for key in self._releases if key[0] == namespace)
+
     def forget(self, key: Key) -> None:
         """Drop a deleted release's Jobs and their pods."""
         with self._lock:
+            self._releases.discard(key)
             for entry in self._jobs.pop(key, {}).values():
                 self._pods.pop((key[0], entry.body["metadata"]["uid"]), None)
 

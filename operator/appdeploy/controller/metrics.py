@@ -3,7 +3,8 @@
 What an SRE asks of a release operator: is it keeping up (reconcile rate,
 duration, errors, queue depth), what does it cost the API server (requests by
 verb and resource), and where are the releases (count by phase, Events by
-reason, so "releases waiting for approval" is one query).
+reason, so "releases waiting for approval" is one query); and are people
+told (notifications by outcome, and how long they took).
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ WATCH_EVENTS = Counter(
     "Watch events received, by resource and whether the object is managed by appdeploy "
     "(managed=false stays 0 for jobs and pods: the API server filters them)",
     ["resource", "managed"],
+)
+NOTIFICATIONS = Counter(
+    "appdeploy_notifications_total",
+    "Outbox records recorded by delivery, by channel, event and outcome "
+    "(sent, retried, failed, recovered: a record a crash left in Sending, then sent)",
+    ["channel", "event", "outcome"],
+)
+NOTIFICATION_DELIVERY_SECONDS = Histogram(
+    "appdeploy_notification_delivery_seconds",
+    "From the planner's decision (createdAt) to the provider taking the message (sentAt)",
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 14400, 86400),
 )
 CACHE_OBJECTS = Gauge("appdeploy_cache_objects", "Jobs and pods held in the watch cache", ["kind"])
 

@@ -1,4 +1,4 @@
-"""kopf wiring: watches feed the cache and the queue; startup starts the workers.
+"""kopf wiring: watches feed the caches and the queues; startup starts the workers.
 
 Only ``on.event`` handlers are used: they keep no per-handler progress
 annotations and need no finalizers (Jobs are garbage-collected through their
@@ -18,7 +18,9 @@ from kubernetes import client, config
 from appdeploy.admission.webhooks import register_admission
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
+from appdeploy.controller.channels import ChannelCache, ChannelChecks, register_channel_watch
 from appdeploy.controller.config import OperatorConfig
+from appdeploy.controller.delivery import Delivery, DeliveryMetrics
 from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
@@ -29,6 +31,9 @@ from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
 from appdeploy.k8s.labels import GROUP, MANAGED_SELECTOR, PLURAL, VERSION
 from appdeploy.k8s.signing_key import load_or_create_key
+from appdeploy.notify.blocking import Blocking
+from appdeploy.notify.channel_transports import ChannelTransports
+from appdeploy.notify.outbox import OutboxDelivery
 
 log = logging.getLogger("appdeploy")
 
@@ -79,10 +84,32 @@ def configure_kopf(settings: kopf.OperatorSettings, operator_config: OperatorCon
         settings.admission.managed = None  # the chart or the tests own the configurations
 
 
+def start_delivery(
+    operator_config: OperatorConfig, cluster: Cluster, channels: ChannelCache
+) -> tuple[Delivery, ChannelChecks]:
+    """Delivery of the outboxes and the channel checks, on threads and tasks of their own."""
+    blocking = Blocking(operator_config.delivery_workers)
+
+    def lookup(namespace: str, name: str) -> dict[str, Any] | None:
+        return channels.get(namespace, name) or cluster.get_channel(namespace, name)
+
+    allowed = operator_config.allowed_provider_urls
+    transports = ChannelTransports(cluster, lookup, blocking, allowed)
+    outbox = OutboxDelivery(cluster, transports, blocking, DeliveryMetrics())
+    delivery = Delivery(outbox, operator_config.delivery_workers)
+    checks = ChannelChecks(cluster, blocking, allowed)
+    delivery.start()
+    checks.pool.start()
+    return delivery, checks
+
+
 async def start_components(
-    operator_config: OperatorConfig, cache: ReleaseCache, state: dict[str, Any]
+    operator_config: OperatorConfig,
+    cache: ReleaseCache,
+    channels: ChannelCache,
+    state: dict[str, Any],
 ) -> None:
-    """Clients, the signing key, who we are, the reconciler, the workers and the resync."""
+    """Clients, the signing key, who we are, the reconciler, the workers, delivery, resync."""
     queue: WorkQueue[tuple[str, str]] = WorkQueue()
     api_client = kubernetes_client()
     timeout = (
@@ -103,6 +130,7 @@ async def start_components(
         operator_config,
         signing_key=state.get("key"),
         operator_username=state["username"],
+        channels=channels,
     )
     if operator_config.metrics_address:
         metrics.serve(operator_config.metrics_address)
@@ -110,7 +138,8 @@ async def start_components(
     metrics.watch_cache(cache)
     workers = Workers(queue, reconciler, operator_config.workers)
     resync = Resync(cache, cluster)
-    state.update(queue=queue, workers=workers, resync=resync)
+    delivery, checks = start_delivery(operator_config, cluster, channels)
+    state.update(queue=queue, workers=workers, resync=resync, delivery=delivery, checks=checks)
     resync.start()
     workers.start()
     log.info(
@@ -124,6 +153,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     """The handlers of one operator instance, bound to its own queue, cache and workers."""
     registry = kopf.OperatorRegistry()
     cache = ReleaseCache()
+    channels = ChannelCache()
     state: dict[str, Any] = {}
 
     def enqueue(namespace: str | None, name: str | None) -> None:
@@ -138,7 +168,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     @kopf.on.startup(registry=registry)
     async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure_kopf(settings, operator_config)
-        await start_components(operator_config, cache, state)
+        await start_components(operator_config, cache, channels, state)
 
     @kopf.on.probe(id="workers", registry=registry)
     async def workers_alive(**_: Any) -> str:
@@ -159,6 +189,9 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     async def stop(**_: Any) -> None:
         if "workers" in state:
             await state["workers"].stop()
+        if "delivery" in state:
+            await state["checks"].pool.stop()
+            await state["delivery"].stop()
         if "resync" in state:
             await asyncio.to_thread(state["resync"].stop)
 
@@ -177,14 +210,24 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
         if event.get("type") == "DELETED" and namespace:
             cache.forget((namespace, name))
+        elif namespace:
+            cache.saw_release((namespace, name))
+            if "delivery" in state:  # its outbox may have work: delivery has a queue of its own
+                state["delivery"].release_seen((namespace, name), event["object"].get("status"))
         # Deleted too: the reconcile finds it gone and drops it from appdeploy_releases.
         enqueue(namespace, name)
+
+    def channel_ready_changed(namespace: str) -> None:
+        # The releases naming it judge their notifications again (Observed.channels).
+        for key in cache.releases_in(namespace):
+            enqueue(*key)
 
     def relisted() -> None:
         if "resync" in state:
             state["resync"].request()
 
     register_child_watches(registry, cache, enqueue, relisted)
+    register_channel_watch(registry, channels, lambda: state.get("checks"), channel_ready_changed)
     return registry
 
 

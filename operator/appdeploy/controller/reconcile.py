@@ -21,9 +21,11 @@ from typing import Any
 from appdeploy.api.approvals import Target
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key, ReleaseCache
+from appdeploy.controller.channels import ChannelCache, channel_state, named_channels
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.gate_metrics import observe_gates
 from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Settings, plan
+from appdeploy.engine.inputs import ChannelState
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import Applied, apply_plan
 from appdeploy.k8s.cluster import Cluster
@@ -48,8 +50,11 @@ class Reconciler:
         *,
         signing_key: bytes | None = None,
         operator_username: str = "",
+        channels: ChannelCache | None = None,
     ) -> None:
         self.signing_key = signing_key
+        self.channels = channels
+        """The channel watch's cache; None: channels are not looked at (nor judged)."""
         self.cluster = cluster
         self.cache = cache
         self.config = config
@@ -59,6 +64,7 @@ class Reconciler:
             pod_policy=config.pod_policy,
             signing_key=signing_key,
             operator_username=operator_username,
+            console_url=config.console_url,
         )
         self.phases = metrics.PhaseTracker()
 
@@ -138,7 +144,23 @@ class Reconciler:
             decisions=decisions,
             retry=retry,
             cancel=cancel,
+            channels=self._channels(namespace, release.get("spec") or {}),
         )
+
+    def _channels(self, namespace: str, spec: dict[str, Any]) -> dict[str, ChannelState] | None:
+        """The channels the release names, as found; a missing one is absent."""
+        if self.channels is None:
+            return None
+        found: dict[str, ChannelState] = {}
+        for name in sorted(named_channels(spec)):
+            channel = self.channels.get(namespace, name)
+            if channel is None:  # the watch may not have listed it yet: ask before saying "absent"
+                channel = self.cluster.get_channel(namespace, name)
+                if channel is not None:
+                    self.channels.put(channel, deleted=False)
+            if channel is not None:
+                found[name] = channel_state(channel)
+        return found
 
     @staticmethod
     def _referenced_jobs(release: dict[str, Any]) -> list[str]:

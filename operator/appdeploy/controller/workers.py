@@ -17,17 +17,15 @@ import logging
 import time
 from collections.abc import Callable
 
-from kubernetes.client.exceptions import ApiException
-
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import Key
 from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
+from appdeploy.controller.task_pool import MAX_ERROR_DELAY, ErrorBackoff
+
+__all__ = ["MAX_ERROR_DELAY", "Workers"]
 
 log = logging.getLogger("appdeploy.workers")
-
-FIRST_ERROR_DELAY = 1.0
-MAX_ERROR_DELAY = 300.0
 
 
 class Workers:
@@ -44,7 +42,7 @@ class Workers:
         self.reconciler = reconciler
         self.count = count
         self.clock = clock
-        self._errors: dict[Key, int] = {}
+        self._backoff = ErrorBackoff(log, "reconcile")
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: dict[int, tuple[Key, float]] = {}
         """Worker index -> (key, clock reading when its reconcile began); loop thread only."""
@@ -78,25 +76,12 @@ class Workers:
                     delay = await asyncio.to_thread(self.reconciler.reconcile, key)
             except Exception as error:  # a reconcile must never kill its worker
                 metrics.RECONCILES.labels("error").inc()
-                failures = self._errors.get(key, 0) + 1
-                self._errors[key] = failures
-                wait = min(FIRST_ERROR_DELAY * 2 ** (failures - 1), MAX_ERROR_DELAY)
-                detail = (
-                    f"{error.status} {error.reason}" if isinstance(error, ApiException) else error
-                )
-                log.error(
-                    "%s/%s: reconcile failed (%s); retrying in %.0fs",
-                    *key,
-                    detail,
-                    wait,
-                    exc_info=not isinstance(error, ApiException),
-                )
                 self.queue.done(key)
-                self.queue.add_after(key, wait)
+                self.queue.add_after(key, self._backoff.failed(key, error))
                 continue
             finally:
                 self._busy.pop(index, None)
-            self._errors.pop(key, None)
+            self._backoff.succeeded(key)
             self.queue.done(key)
             if delay is not None:
                 self.queue.add_after(key, delay.total_seconds())

@@ -2,7 +2,9 @@
 
 Every call the operator makes goes through here, so the set of verbs (and
 the RBAC they need) is visible in one file: AppDeployments get / update
-status / patch; Jobs get / list / create / delete; pods list; Events create.
+status / patch / patch status (the outbox); Jobs get / list / create / delete;
+pods list; Events create; NotificationChannels get / patch status; Secrets get
+(only those a channel names, never listed).
 
 Every call carries a connect and a read timeout: without one, a half-open
 connection (an API server that accepted and then vanished behind a dead load
@@ -11,6 +13,7 @@ balancer) blocks the worker thread forever, and nothing else notices.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -19,6 +22,7 @@ from typing import Any, cast
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.api.channels import CHANNEL_PLURAL
 from appdeploy.k8s.labels import API_VERSION, CONTROLLER_UID, GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, NOT_FOUND, ALREADY_EXISTS, UNPROCESSABLE = 409, 404, 409, 422
@@ -65,10 +69,13 @@ class Cluster:
     # --- AppDeployments --------------------------------------------------------
     def get_release(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The AppDeployment, or None if it is gone."""
-        self.on_request("get", "appdeployments")
+        return self._get_custom(PLURAL, namespace, name)
+
+    def _get_custom(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        self.on_request("get", plural)
         try:
             body = self.custom.get_namespaced_custom_object(
-                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=self.timeout
+                GROUP, VERSION, namespace, plural, name, _request_timeout=self.timeout
             )
         except ApiException as error:
             if error.status == NOT_FOUND:
@@ -127,6 +134,73 @@ class Cluster:
                 return False
             raise
         return True
+
+    def patch_release_status(
+        self, namespace: str, name: str, operations: list[dict[str, Any]]
+    ) -> bool:
+        """Apply a JSON patch to the status subresource; False if a ``test`` failed or it is gone.
+
+        The outbox's claims and records are JSON patches whose ``test`` ops
+        pin the record they change, so two workers (or a worker and the
+        planner) never both win the same record, and no resourceVersion is
+        needed: records of other channels move on independently.
+        """
+        self.on_request("patch", "appdeployments/status")
+        try:
+            self.custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                name,
+                operations,
+                _content_type="application/json-patch+json",
+                _request_timeout=self.timeout,
+            )
+        except ApiException as error:
+            if error.status in (NOT_FOUND, UNPROCESSABLE):  # gone, or a test failed
+                return False
+            raise
+        return True
+
+    # --- NotificationChannels and their Secrets -----------------------------------
+    def get_channel(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A NotificationChannel, or None if it does not exist."""
+        return self._get_custom(CHANNEL_PLURAL, namespace, name)
+
+    def patch_channel_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge ``status`` into a channel's status subresource; a deleted channel is fine."""
+        self.on_request("patch", f"{CHANNEL_PLURAL}/status")
+        try:
+            self.custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                CHANNEL_PLURAL,
+                name,
+                {"status": status},
+                _content_type="application/merge-patch+json",
+                _request_timeout=self.timeout,
+            )
+        except ApiException as error:
+            if error.status != NOT_FOUND:
+                raise
+
+    def read_secret(self, namespace: str, name: str) -> dict[str, str] | None:
+        """A Secret's data, decoded; None if it does not exist. Never log what it returns."""
+        self.on_request("get", "secrets")
+        try:
+            secret = self.core.read_namespaced_secret(
+                name, namespace, _request_timeout=self.timeout
+            )
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
+        data = secret.data or {}
+        return {
+            key: base64.b64decode(value).decode(errors="replace") for key, value in data.items()
+        }
 
     # --- Jobs and pods ------------------------------------------------------------
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
