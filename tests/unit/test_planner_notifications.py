@@ -334,3 +334,11 @@ def test_the_reminder_floor_is_an_operator_setting_the_planner_and_validation_sh
     release = Release("rel", "ns", 1, sim.spec, sim.status, uid=UID)
     decision = sim.signed(DecisionKind.APPROVE, "qa-signoff", "alice", ("qa",))
     assert check_decision(release, decision, sim.now, sim.settings) == ""
+
+
+def test_the_operator_flag_defaults_to_the_floor_of_the_models() -> None:
+    from appdeploy.api.notify import REMIND_FLOOR
+    from appdeploy.cli.main import build_parser
+
+    args = build_parser().parse_args(["operator"])
+    assert args.min_reminder_interval == REMIND_FLOOR

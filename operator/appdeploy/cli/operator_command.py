@@ -118,6 +118,14 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="base URL of the appdeploy web console; notifications link to the release there",
     )
     operator.add_argument(
+        "--min-reminder-interval",
+        type=parse_duration,
+        default=timedelta(minutes=5),  # api.notify.REMIND_FLOOR, not imported: startup stays fast
+        metavar="DURATION",
+        help="the shortest remind.every a release may ask (default 5m; lower it only for demos "
+        "and tests)",
+    )
+    operator.add_argument(
         "--health-address",
         default="127.0.0.1:8080",
         metavar="HOST:PORT",
@@ -231,6 +239,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
                 delivery_workers=args.delivery_workers,
                 allowed_provider_urls=tuple(args.allow_provider_url),
                 console_url=args.console_url,
+                remind_floor=args.min_reminder_interval,
             )
         )
     except StartupRefused as refused:

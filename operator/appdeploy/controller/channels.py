@@ -81,6 +81,11 @@ class ChannelCache:
         )
         return check, channel_state(old) != channel_state(slim)
 
+    def names(self, namespace: str) -> set[str]:
+        """The names of the channels of ``namespace`` as last seen."""
+        with self._lock:
+            return {name for (space, name) in self._channels if space == namespace}
+
     def get(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A channel as last seen, or None."""
         with self._lock:

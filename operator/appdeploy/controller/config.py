@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS
+from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 
 
@@ -53,3 +54,5 @@ class OperatorConfig:
     """Prefixes a channel's apiUrl must start with to be used (it receives the credential)."""
     console_url: str = ""
     """Base URL of the web console; notifications link to the release there."""
+    remind_floor: timedelta = REMIND_FLOOR
+    """The shortest ``remind.every`` a release may ask (lowered only by demos and tests)."""

@@ -204,6 +204,8 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             operator_username=lambda: str(state.get("username") or ""),
             pod_policy=operator_config.pod_policy,
             job_controller=operator_config.job_controller_users,
+            channels=channels.names,
+            remind_floor=operator_config.remind_floor,
         )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)

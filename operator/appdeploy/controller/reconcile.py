@@ -65,6 +65,7 @@ class Reconciler:
             signing_key=signing_key,
             operator_username=operator_username,
             console_url=config.console_url,
+            remind_floor=config.remind_floor,
         )
         self.phases = metrics.PhaseTracker()
 

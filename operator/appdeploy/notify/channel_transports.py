@@ -36,42 +36,25 @@ from appdeploy.notify.channel_check import (
     check_channel,
     redact,
 )
-from appdeploy.notify.transport import DeliveryError, Transport
+from appdeploy.notify.factory import transport_for
+from appdeploy.notify.transport import Transport
 
 log = logging.getLogger("appdeploy.delivery")
 
 FACTORY_ENV = "APPDEPLOY_TRANSPORT_FACTORY"
-DEFAULT_FACTORY = "appdeploy.notify.factory:transport_for"
 
 TransportFactory = Callable[[NotificationChannelSpec, Callable[[SecretKeyRef], str]], Transport]
 ChannelLookup = Callable[[str, str], Mapping[str, Any] | None]
 """(namespace, name) -> the NotificationChannel object, or None when it does not exist."""
 
 
-class _NoTransports:
-    """Stands in when this build has no transport factory: every send fails for good."""
-
-    async def send(self, message: Any) -> str:
-        raise DeliveryError("this operator build has no notification transports", retryable=False)
-
-    async def find_sent(self, message: Any) -> str | None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
 def load_factory() -> TransportFactory:
-    """The transport factory: ``APPDEPLOY_TRANSPORT_FACTORY`` if set, else appdeploy's own."""
+    """The transport factory: appdeploy's own, or ``APPDEPLOY_TRANSPORT_FACTORY`` (tests only)."""
     override = os.environ.get(FACTORY_ENV, "")
-    module_name, _, attribute = (override or DEFAULT_FACTORY).partition(":")
-    try:
-        return cast(TransportFactory, getattr(importlib.import_module(module_name), attribute))
-    except (ImportError, AttributeError):
-        if override:
-            raise
-        log.warning("no notification transports in this build: deliveries will fail")
-        return lambda spec, secret: _NoTransports()
+    if not override:
+        return transport_for
+    module_name, _, attribute = override.partition(":")
+    return cast(TransportFactory, getattr(importlib.import_module(module_name), attribute))
 
 
 class ChannelUnavailable(Exception):
