@@ -25,7 +25,7 @@ from kubernetes import client
 from tests.helm.chart import CHART, ROOT, HelmError, helm, kind_of, lint, one, render
 from tests.helm.installation import create_namespace
 from tests.helm.manifests import ANY_SOURCE, OUTPUT
-from tests.helm.variants import CLIENT_CA, CONTROL_PLANE, VARIANTS
+from tests.helm.variants import CLIENT_CA, CONTROL_PLANE, KUBE_DNS, VARIANTS, with_webhook_from
 
 # The three ways out, as the refusal must name them.
 WAYS_OUT = (
@@ -35,6 +35,7 @@ WAYS_OUT = (
     "[{ipBlock: {cidr: 0.0.0.0/0}}] to accept any source knowingly",
 )
 WEBHOOK_PORT = [{"port": "webhook", "protocol": "TCP"}]
+DNS_PORTS = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
 PEERS = [
     {"ipBlock": {"cidr": "172.16.0.0/28", "except": ["172.16.0.9/32"]}},
     {
@@ -98,8 +99,30 @@ def test_metrics_and_egress_are_as_before() -> None:
         },
     ]
     assert spec["egress"] == [
-        {"ports": [{"port": 6443, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]}
+        {
+            "ports": [{"port": 6443, "protocol": "TCP"}],
+            "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+        },
+        {
+            "ports": [{"port": 443, "protocol": "TCP"}],
+            "to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}],
+        },
+        {"ports": DNS_PORTS, "to": [KUBE_DNS]},
     ]
+
+
+def test_notifications_reach_their_providers_by_default_and_can_be_shut_off() -> None:
+    # Deliveries go to Slack, webhooks, PagerDuty, Teams and SMTP: without this
+    # egress the default policy would fail every notification.
+    policy = one(render(with_webhook_from({})), "NetworkPolicy")
+    assert policy["spec"]["egress"][1:] == [
+        {"ports": [{"port": port, "protocol": "TCP"} for port in (443, 465, 587)]},
+        {"ports": DNS_PORTS},
+    ]
+    closed = one(
+        render(with_webhook_from({"networkPolicy": {"providers": {"ports": []}}})), "NetworkPolicy"
+    )
+    assert len(closed["spec"]["egress"]) == 1, "only the API server"
 
 
 def test_the_plain_manifests_admit_any_source_and_say_so() -> None:

@@ -22,6 +22,11 @@ def with_webhook_from(values: dict[str, Any] | None = None) -> dict[str, Any]:
     return values
 
 
+KUBE_DNS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": with_webhook_from(),
     "namespaced": with_webhook_from({"watchNamespaces": ["team-a", "team-b"]}),
@@ -55,6 +60,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
                     }
                 ],
                 "apiServer": {"ports": [6443], "cidrs": ["10.0.0.1/32"]},
+                "providers": {"ports": [443], "cidrs": ["203.0.113.0/24"], "dns": [KUBE_DNS]},
             },
         }
     ),
