@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from appdeploy.api.naming import job_name_for
+from tests.cluster.operator import OperatorProcess
 from tests.cluster.pod_logs import LOG_LINES
 from tests.integration.releases import Releases, gate_step, release_spec, run_cli, run_step
 
@@ -124,3 +126,24 @@ def test_logs_prints_the_step_pods_log(releases: Releases, appdeploy: Any) -> No
     gone = appdeploy("logs", "shop", "build", "--attempt", "2")
     assert gone.returncode == 1
     assert f"no pod of Job {job_name_for('shop', 'build', 1, 2)}" in gone.stderr
+
+
+def test_approve_a_release_whose_reminders_only_its_operator_allows(
+    cluster: Any, unwatched_releases: Releases, tmp_path: Path
+) -> None:
+    # Given an operator that allows reminders every second (as the demo's does),
+    # and a release at a gate that reminds every 2s, under the default floor of 5m
+    namespace = unwatched_releases.namespace
+    args = ["--trust-unverified-approvals", "-n", namespace, "--min-reminder-interval", "1s"]
+    with OperatorProcess(cluster.kubeconfig, tmp_path / "operator.log", args):
+        notify = {"channels": ["mobile-qa"], "remind": {"every": "2s"}}
+        unwatched_releases.apply("shop", release_spec(gate_step("qa-signoff", notify=notify)))
+        unwatched_releases.wait_for("shop", phase="AwaitingApproval")
+        # When alice approves with the command line, which cannot know the operator's floor
+        done = run_cli(
+            cluster.kubeconfig, namespace, "approve", "shop", "qa-signoff", user="alice",
+            groups=("qa",),
+        )  # fmt: skip
+        # Then the operator's judgement of the spec stands: the approval counts
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "approved qa-signoff as alice (1 so far; gate is Succeeded)"

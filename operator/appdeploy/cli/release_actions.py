@@ -17,19 +17,23 @@ import json
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from appdeploy.engine import DecisionKind, ObservedDecision, Release, check_decision
+from appdeploy.engine import DecisionKind, ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import authored_key, written_key
 from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, GONE = 409, 410
 EVENT_WAIT = 10.0
 """How long to follow Events for the operator's answer once it consumed the annotation."""
+EARLY_CHECK = Settings(remind_floor=timedelta(0))
+"""How the command judges a decision before writing it. The reminder floor is the
+operator's setting (``--min-reminder-interval``), which the command cannot know, so it
+leaves the spec's reminders to the operator and its webhook, who have the last word."""
 
 
 class ActionError(Exception):
@@ -226,7 +230,7 @@ def decide(
         body.get("spec") or {},
         body.get("status"),
     )
-    reason = check_decision(snapshot, decision, now())
+    reason = check_decision(snapshot, decision, now(), EARLY_CHECK)
     if reason:
         raise ActionError(f"cannot {kind} {gate} as {user}: {reason}")
     started = now().replace(microsecond=0)
