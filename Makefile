@@ -95,7 +95,7 @@ cluster-status: ## Show the local control plane's processes and health
 	$(PY) -m tests.cluster status
 
 .PHONY: demo
-demo: install ## Run a release end to end on the local control plane, approvals signed (AUTO_APPROVE=1: approve by itself)
+demo: install ## Run a release end to end on the local control plane, approvals signed, people notified through fakes on 127.0.0.1 (AUTO_APPROVE=1: approve by itself)
 	$(PY) -m demo $(if $(filter-out 0 false no,$(AUTO_APPROVE)),--auto-approve) $(DEMO_ARGS)
 
 FUZZ_EXAMPLES ?= 10000

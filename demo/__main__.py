@@ -1,11 +1,14 @@
 """``python -m demo [--auto-approve]``: the shop iOS + Android release, end to end.
 
-Starts (or reuses) the local control plane, installs the CRD and what the
-example needs, runs the real operator process with its admission webhooks
-on 127.0.0.1 (approvals are signed and verified, as in a cluster), applies
-the demo variant of ``examples/shop-ios-android.yaml`` and follows it live
-until it ends. Exit
-status: 0 only when the release Succeeded, 1 otherwise, 130 on Ctrl-C.
+Starts (or reuses) the local control plane, installs the CRDs and what the
+example needs, starts fake Slack, webhook, SMTP and PagerDuty providers on
+127.0.0.1 and creates the example's NotificationChannels pointed at them,
+runs the real operator process with its admission webhooks on 127.0.0.1
+(approvals are signed and verified, as in a cluster), applies the demo
+variant of ``examples/shop-ios-android.yaml`` and follows it live until it
+ends: each step, each approval, and who was told what through which channel.
+Exit status: 0 only when the release Succeeded and every notification
+reached its provider exactly once, 1 otherwise, 130 on Ctrl-C.
 The operator it started is always stopped and its webhook configurations
 removed; the cluster keeps running (for poking at it afterwards) unless
 ``--stop-cluster``.
@@ -27,26 +30,42 @@ from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import WaitTimeout
 from urllib3.exceptions import HTTPError
 
+from appdeploy.api.notifications import Notification
 from appdeploy.api.status import AppDeploymentStatus, Phase
 from appdeploy.cli.release_view import status_text
 from demo.approvers import PERSONAS, approver_groups
+from demo.channels import DemoChannels, demo_channels, load_channels, slack_conversations
 from demo.cluster import ClusterHandle, running_cluster, start_cluster, stop_cluster
+from demo.handoffs import received_summary
 from demo.install import (
     create_release,
     delete_previous,
+    install_channels,
     install_crd,
     install_namespace,
     label_nodes,
     may_patch,
+    wait_for_channels_ready,
 )
 from demo.leftover import forget, remember, stop_leftover
-from demo.release import DemoRelease, demo_release, load_example, what_changed
+from demo.providers import Providers
+from demo.release import (
+    MIN_REMINDER_INTERVAL,
+    DemoRelease,
+    demo_release,
+    load_example,
+    what_changed,
+)
 from demo.session import DemoFailed, Session
 from demo.view import Printer
 from demo.watch import Watches
 from demo.webhooks import KEY_SECRET, demo_webhooks, install_key_namespace, remove_webhooks
 
 AUTO_TIMEOUT = 300.0
+SETTLE_TIMEOUT = 60.0
+"""Seconds the last notifications may take once the run ended (retries back off 10 s, 20 s)."""
+CHANNELS_READY_TIMEOUT = 30.0
+LOOPBACK_PROVIDERS = "http://127.0.0.1:"
 OPERATOR_LOG = "demo-operator.log"
 OPERATOR_RECORD = "demo-operator.json"
 WEBHOOK_PKI = "demo-webhook"
@@ -95,15 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     handle: ClusterHandle | None = None
     try:
         release = demo_release(load_example())
+        documents = load_channels()
         handle = _cluster(args.cluster, printer)
-        return _demo(
-            handle,
-            release=release,
-            auto_approve=args.auto_approve,
-            timeout=timeout or None,
-            printer=printer,
-            began=began,
-        )
+        with Providers(slack_conversations(documents)) as providers:
+            return run_demo(
+                handle,
+                release=release,
+                channels=demo_channels(documents, providers.endpoints()),
+                providers=providers,
+                auto_approve=args.auto_approve,
+                timeout=timeout or None,
+                printer=printer,
+                began=began,
+            )
     except KeyboardInterrupt:
         printer.line("\ninterrupted: the operator is stopped; the release stays as it is")
         return 130
@@ -137,17 +160,21 @@ def _cluster(name: str, printer: Printer) -> ClusterHandle:
     return handle
 
 
-def _demo(
+def run_demo(
     handle: ClusterHandle,
     *,
     release: DemoRelease,
+    channels: DemoChannels,
+    providers: Providers,
     auto_approve: bool,
     timeout: float | None,
     printer: Printer,
     began: float,
 ) -> int:
+    """The demo on a running cluster, delivering to running ``providers``; the exit status."""
     api: Any = admin_client(handle.kubeconfig)
     _install(api, release, printer)
+    _install_channels(api, release.namespace, channels, providers, printer)
 
     log = handle.run_dir / OPERATOR_LOG
     record = handle.run_dir / OPERATOR_RECORD
@@ -158,8 +185,12 @@ def _demo(
     remove_webhooks(api, webhooks.name)
     log.unlink(missing_ok=True)
     install_key_namespace(api)
+    # Channels' apiUrls point at the fakes, which only this prefix allows; the
+    # demo's reminders come seconds apart, under the default floor of 5m.
+    notify_args = ["--allow-provider-url", LOOPBACK_PROVIDERS]
+    notify_args += ["--min-reminder-interval", MIN_REMINDER_INTERVAL]
     operator = OperatorProcess(
-        handle.kubeconfig, log, ["-n", release.namespace, *webhooks.operator_args()]
+        handle.kubeconfig, log, ["-n", release.namespace, *webhooks.operator_args(), *notify_args]
     )
     watches: Watches | None = None
     session: Session | None = None
@@ -174,6 +205,12 @@ def _demo(
             f"with the key in Secret {KEY_SECRET} and verified (no --trust-unverified-approvals); "
             f"log: {log}"
         )
+        wait_for_channels_ready(api, release.namespace, channels.transports, CHANNELS_READY_TIMEOUT)
+        printer.line(
+            f"  the operator found every channel Ready (it may call the fakes: "
+            f"--allow-provider-url {LOOPBACK_PROVIDERS}, "
+            f"--min-reminder-interval {MIN_REMINDER_INTERVAL})"
+        )
         printer.line(f"  {what_changed(release)}")
         created = create_release(api, release)
         uid = str(created["metadata"]["uid"])
@@ -184,8 +221,11 @@ def _demo(
         printer.line()
         watches = Watches(handle.kubeconfig, release.namespace, release.name)
         watches.follow_process(operator.process.wait)
-        session = Session(release, uid, handle.kubeconfig, auto_approve, printer, log)
-        final = session.run(watches.start(), timeout)
+        session = Session(
+            release, uid, handle.kubeconfig, auto_approve, printer, log, channels.transports
+        )
+        session.run(watches.start(), timeout)
+        final = session.settle(watches, SETTLE_TIMEOUT)
     finally:
         if session is not None:
             session.stop()
@@ -194,7 +234,9 @@ def _demo(
         _unregister(api, webhooks.name, printer)
         operator.stop()
         forget(record)
-    return _summary(final, printer, time.monotonic() - began)
+    ended = _summary(final, printer, time.monotonic() - began)
+    delivered = _received(final, channels, providers, printer)
+    return ended if delivered else 1
 
 
 def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
@@ -220,6 +262,43 @@ def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
         printer.line(f"  labelled {', '.join(nodes)} {labels} (the example's nodeSelector)")
     if delete_previous(api, release):
         printer.line(f"  deleted the previous {release.name} (each demo starts a fresh run)")
+
+
+def _install_channels(
+    api: Any, namespace: str, channels: DemoChannels, providers: Providers, printer: Printer
+) -> None:
+    install_channels(api, namespace, channels)
+    by_transport: dict[str, list[str]] = {}
+    for name, transport in channels.transports.items():
+        by_transport.setdefault(transport, []).append(name)
+    names = ", ".join(f"{', '.join(n)} ({t})" for t, n in by_transport.items())
+    printer.line(
+        f"  NotificationChannels {names} from examples/notification-channels.yaml, delivering to "
+        f"fakes on 127.0.0.1: Slack {providers.slack.url}, webhook sink {providers.sink.url} "
+        f"(checks the signature), SMTP :{providers.smtp.port}, PagerDuty {providers.pagerduty.url}"
+    )
+
+
+def _received(
+    final: dict[str, Any], channels: DemoChannels, providers: Providers, printer: Printer
+) -> bool:
+    """What each fake provider received, per channel; True if every message arrived once."""
+    records = [
+        Notification.model_validate(r) for r in (final.get("status") or {}).get("notifications", [])
+    ]
+    lines, problems = received_summary(records, channels, providers.received())
+    printer.line(printer.bold("What the fake providers received, per channel:"))
+    for text in lines:
+        printer.line(f"  {text}")
+    for problem in problems:
+        printer.line(printer.paint(f"  problem: {problem}", "31"))
+    if not problems:
+        printer.line(
+            f"  every one of the {len(records)} notifications arrived exactly once "
+            "(checked by record id: Slack metadata, Idempotency-Key, Message-ID, PagerDuty)"
+        )
+    printer.line()
+    return not problems
 
 
 def _unregister(api: Any, name: str, printer: Printer) -> None:

@@ -51,6 +51,14 @@ PERSONAS: dict[str, tuple[Approver, ...]] = {
 }
 
 
+REMINDED_FIRST = frozenset({"qa-signoff"})
+"""Gates whose cast, approving by itself (``--auto-approve``), waits for the first reminder.
+
+QA takes its time: alice and bob approve once they were reminded, so every
+run of the demo shows a reminder going out while a gate waits on people.
+"""
+
+
 def approvers_for(name: str, gate: GateSpec) -> tuple[Approver, ...]:
     """The people who approve ``name`` in the demo: the cast, or made up from the spec.
 
@@ -69,6 +77,19 @@ def approvers_for(name: str, gate: GateSpec) -> tuple[Approver, ...]:
             for i in range(1, gate.required + 1)
         )
     return tuple(Approver(user, (), "approved in the demo") for user in gate.approvers.users)
+
+
+def members_by_group(spec: AppDeploymentSpec) -> dict[str, list[str]]:
+    """Group -> the people the demo plays in it (to name who a message to a group is for)."""
+    members: dict[str, list[str]] = {}
+    for step in spec.steps:
+        if step.gate is None:
+            continue
+        for approver in approvers_for(step.name, step.gate):
+            for group in approver.groups:
+                people = members.setdefault(group, [])
+                people += [approver.user] if approver.user not in people else []
+    return members
 
 
 def approver_groups(spec: AppDeploymentSpec) -> list[str]:

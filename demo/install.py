@@ -1,11 +1,13 @@
 """What the cluster must hold before the release can run, created as the admin.
 
 Everything is create-or-update, so the demo can run again and again against
-the same cluster: the CRD (from ``crds/``, so the demo exercises the
-committed schema), the namespace, the service accounts and dummy Secrets the
-example references, the node labels its nodeSelectors ask for, and the RBAC
-that lets the approver groups annotate releases, and nothing more: approvals
-then go through the API server's authorization as those people.
+the same cluster: the CRDs (from ``crds/``, so the demo exercises the
+committed schemas), the namespace, the service accounts and dummy Secrets the
+example references, the node labels its nodeSelectors ask for, the
+NotificationChannels it tells people through (pointed at the fake providers,
+with their Secrets), and the RBAC that lets the approver groups annotate
+releases, and nothing more: approvals then go through the API server's
+authorization as those people.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from tests.cluster.crd import install_crd as apply_crd
-from tests.cluster.wait import wait_for
+from tests.cluster.wait import WaitTimeout, wait_for
 
+from appdeploy.api.channels import CHANNEL_PLURAL
+from demo.channels import CHANNEL_CRD, DemoChannels
 from demo.release import CRD, DemoRelease
 
 GROUP, VERSION, PLURAL = "appdeploy.dev", "v1alpha1", "appdeployments"
@@ -48,8 +52,9 @@ def create_or_patch(
 
 
 def install_crd(api: Any, timeout: float = 30) -> None:
-    """Apply the committed CRD and wait until the API server serves it."""
-    apply_crd(api, yaml.safe_load(CRD.read_text()), timeout)
+    """Apply the committed CRDs (releases, channels) and wait until the API server serves them."""
+    for path in (CRD, CHANNEL_CRD):
+        apply_crd(api, yaml.safe_load(path.read_text()), timeout)
 
 
 def _ensure_in(namespace: str, kind: str, api: Any, body: dict[str, Any]) -> None:
@@ -58,6 +63,16 @@ def _ensure_in(namespace: str, kind: str, api: Any, body: dict[str, Any]) -> Non
     create = getattr(api, f"create_namespaced_{kind}")
     patch = getattr(api, f"patch_namespaced_{kind}")
     create_or_patch(lambda: create(namespace, body), lambda: patch(name, namespace, body))
+
+
+def _ensure_secrets(core: Any, namespace: str, secrets: dict[str, dict[str, str]]) -> None:
+    for secret, data in secrets.items():
+        body: dict[str, Any] = {
+            "metadata": {"name": secret, "labels": MANAGED},
+            "type": "Opaque",
+            "stringData": data,
+        }
+        _ensure_in(namespace, "secret", core, body)
 
 
 def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[str]) -> None:
@@ -74,13 +89,7 @@ def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[
     for account in release.service_accounts:
         account_body = {"metadata": {"name": account, "labels": MANAGED}}
         _ensure_in(namespace, "service_account", core, account_body)
-    for secret, data in release.secrets.items():
-        body: dict[str, Any] = {
-            "metadata": {"name": secret, "labels": MANAGED},
-            "type": "Opaque",
-            "stringData": data,
-        }
-        _ensure_in(namespace, "secret", core, body)
+    _ensure_secrets(core, namespace, release.secrets)
     role = {
         "metadata": {"name": APPROVER_ROLE, "labels": MANAGED},
         "rules": [
@@ -101,6 +110,50 @@ def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[
         ],
     }
     _ensure_in(namespace, "role_binding", rbac, binding)
+
+
+def install_channels(api: Any, namespace: str, channels: DemoChannels) -> None:
+    """The channels' Secrets first: a channel checked before its Secret exists is not Ready."""
+    custom: Any = client.CustomObjectsApi(api)
+    _ensure_secrets(client.CoreV1Api(api), namespace, channels.secrets)
+    for manifest in channels.manifests:
+        name = manifest["metadata"]["name"]
+        create_or_patch(
+            lambda m=manifest: custom.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, CHANNEL_PLURAL, m
+            ),
+            lambda m=manifest, n=name: custom.patch_namespaced_custom_object(
+                GROUP, VERSION, namespace, CHANNEL_PLURAL, n, m
+            ),
+        )
+
+
+def wait_for_channels_ready(api: Any, namespace: str, names: Iterable[str], timeout: float) -> None:
+    """Return once the operator found every channel Ready; raise naming those that are not."""
+    custom: Any = client.CustomObjectsApi(api)
+    wanted = list(names)
+    not_ready: list[str] = []
+
+    def all_ready() -> bool:
+        listing = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, CHANNEL_PLURAL)
+        found = {item["metadata"]["name"]: item for item in listing["items"]}
+        not_ready[:] = []
+        for name in wanted:
+            conditions = ((found.get(name) or {}).get("status") or {}).get("conditions") or []
+            ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+            if ready is None or ready.get("status") != "True":
+                why = (
+                    f"{ready.get('reason')}: {ready.get('message')}" if ready else "not checked yet"
+                )
+                not_ready.append(f"{name} ({why})")
+        return not not_ready
+
+    try:
+        wait_for(all_ready, timeout, "the NotificationChannels to be Ready")
+    except WaitTimeout:
+        raise WaitTimeout(
+            f"NotificationChannels not Ready after {timeout:g}s: {'; '.join(not_ready)}"
+        ) from None
 
 
 def label_nodes(api: Any, labels: dict[str, str]) -> list[str]:

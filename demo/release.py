@@ -6,6 +6,12 @@ on a KWOK node where no container runs, so it derives a variant instead of
 keeping a second copy of the YAML that would drift from the example:
 
 - soak waits are shortened (one demo second per 8 hours of soak);
+- a gate's hand-off schedule is shortened too (one demo second per hour:
+  ``remind.every: 4h`` reminds every 4 s, escalation after 12, 24, 36 s), so
+  a reminder goes out while the QA gate waits; the operator then runs with
+  ``--min-reminder-interval 1s``. Deadlines stay as the example has them
+  (and with them ``beforeDeadline`` and ``extendDeadline``, which count from
+  the deadline): a person approving by hand needs minutes, not seconds;
 - every run step's pod gets ``kwok.appdeploy.dev/duration`` (1-3 s) so that
   progress is visible, and the steps whose outputs are referenced downstream
   get a ``kwok.appdeploy.dev/termination-message`` with demo values, so that
@@ -38,6 +44,9 @@ EXAMPLE = REPO / "examples" / "shop-ios-android.yaml"
 CRD = REPO / "crds" / "appdeployments.appdeploy.dev.yaml"
 
 HOURS_PER_DEMO_SECOND = 8
+HANDOFF_HOURS_PER_DEMO_SECOND = 1
+MIN_REMINDER_INTERVAL = "1s"
+"""The operator's ``--min-reminder-interval`` in the demo (the shortest shortened remind.every)."""
 DURATION_ANNOTATION = "kwok.appdeploy.dev/duration"
 OUTPUT_ANNOTATION = "kwok.appdeploy.dev/termination-message"
 
@@ -68,6 +77,8 @@ class DemoRelease:
     """Wait step -> (example duration, demo duration)."""
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     """Step -> outputs its simulated pod reports."""
+    handoffs: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    """Gate -> {field: (example duration, demo duration)} of its hand-off schedule."""
 
     @property
     def name(self) -> str:
@@ -86,10 +97,29 @@ def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
     return document
 
 
-def demo_seconds(duration: str) -> str:
-    """``24h`` -> ``3s``: one demo second per 8 hours, at least one second."""
+def demo_seconds(duration: str, hours_per_second: int = HOURS_PER_DEMO_SECOND) -> str:
+    """``24h`` -> ``3s``: one demo second per 8 hours (or ``hours_per_second``), at least 1 s."""
     hours = parse_duration(duration) / timedelta(hours=1)
-    return format_duration(timedelta(seconds=max(1, round(hours / HOURS_PER_DEMO_SECOND))))
+    return format_duration(timedelta(seconds=max(1, round(hours / hours_per_second))))
+
+
+def shorten_handoffs(step: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Shorten a gate's reminder interval and escalation moments in place; what changed.
+
+    Both count from the gate's opening. What counts from the deadline stays.
+    """
+    notify = (step.get("gate") or {}).get("notify") or {}
+    changed: dict[str, tuple[str, str]] = {}
+    remind = notify.get("remind") or {}
+    if "every" in remind:
+        before = remind["every"]
+        remind["every"] = demo_seconds(before, HANDOFF_HOURS_PER_DEMO_SECOND)
+        changed["remind.every"] = (before, remind["every"])
+    for number, level in enumerate(notify.get("escalate") or [], start=1):
+        before = level["after"]
+        level["after"] = demo_seconds(before, HANDOFF_HOURS_PER_DEMO_SECOND)
+        changed[f"escalate[{number}].after"] = (before, level["after"])
+    return changed
 
 
 def pod_seconds(step_name: str) -> int:
@@ -132,11 +162,15 @@ def demo_release(example: dict[str, Any]) -> DemoRelease:
     outputs = referenced_outputs(spec)
 
     shortened: dict[str, tuple[str, str]] = {}
+    handoffs: dict[str, dict[str, tuple[str, str]]] = {}
     for step in [*spec.get("steps", []), *spec.get("finally", [])]:
         if "wait" in step:
             before = step["wait"]["duration"]
             step["wait"]["duration"] = demo_seconds(before)
             shortened[step["name"]] = (before, step["wait"]["duration"])
+        changed = shorten_handoffs(step)
+        if changed:
+            handoffs[step["name"]] = changed
 
     service_accounts = [spec["serviceAccountName"]] if spec.get("serviceAccountName") else []
     secrets: dict[str, dict[str, str]] = {}
@@ -162,12 +196,13 @@ def demo_release(example: dict[str, Any]) -> DemoRelease:
     return DemoRelease(
         manifest=manifest,
         # Fails here, with the field named, if the derivation ever breaks the spec.
-        spec=parse_spec(spec),
+        spec=parse_spec(spec, remind_floor=parse_duration(MIN_REMINDER_INTERVAL)),
         service_accounts=tuple(service_accounts),
         secrets=secrets,
         node_labels=node_labels,
         shortened=shortened,
         outputs=outputs,
+        handoffs=handoffs,
     )
 
 
@@ -179,8 +214,21 @@ def what_changed(release: DemoRelease) -> str:
         f"{step} reports " + ", ".join(f"{k}={v}" for k, v in values.items())
         for step, values in release.outputs.items()
     )
+    handoff_text = "; ".join(
+        f"{gate} {_schedule(changed)}" for gate, changed in release.handoffs.items()
+    )
     return (
         f"It's a demo: soaks shortened ({soak_text}) and every run step's simulated pod "
         "finishes after 1-3s (KWOK annotations), so a release that takes days plays in "
-        f"about a minute; {produced}."
+        f"about a minute; {produced}. Hand-offs play an hour as a second: {handoff_text} "
+        "(deadlines as in the example)."
     )
+
+
+def _schedule(changed: dict[str, tuple[str, str]]) -> str:
+    """``reminds every 4s, escalates after 12s, 24s, 36s``."""
+    parts = [f"reminds every {changed['remind.every'][1]}"] if "remind.every" in changed else []
+    levels = [after for name, (_, after) in changed.items() if name.startswith("escalate")]
+    if levels:
+        parts.append(f"escalates after {', '.join(levels)}")
+    return ", ".join(parts)

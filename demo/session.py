@@ -5,7 +5,11 @@ approval command ending) and never polls. At each waiting gate it either
 prints the commands a person runs (from any terminal: the watch sees what
 the operator records like any other change) or, with auto-approve, runs
 them itself, all of a gate's approvers at the same moment: the webhook
-moves each decision to its author's own key, so they never collide.
+moves each decision to its author's own key, so they never collide. The QA
+approvers first wait for the gate's first reminder to be delivered, so the
+hand-off lines show one. Once the run ended, it follows the release until
+every notification is settled (sent or given up), so the providers' tally
+that follows is complete.
 """
 
 from __future__ import annotations
@@ -17,18 +21,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appdeploy.api.durations import format_duration
+from appdeploy.api.notifications import DeliveryState
+from appdeploy.api.notify import NotifyEvent
 from appdeploy.api.spec import StepType
 from appdeploy.api.status import AppDeploymentStatus, StepPhase
 from appdeploy.engine.gates import who_may_decide
 from demo.approvers import (
+    REMINDED_FIRST,
     Approver,
     Outcome,
     RunningApproval,
     approve_argv,
     approvers_for,
+    members_by_group,
     shell_command,
     shell_setup,
 )
+from demo.handoffs import HandoffView
 from demo.release import DemoRelease
 from demo.view import Printer, ReleaseView
 from demo.watch import EventSeen, Item, OperatorExited, ReleaseChanged, Watches, WatchTrouble
@@ -50,7 +60,10 @@ class Session:
     auto_approve: bool
     printer: Printer
     operator_log: Path
+    transports: dict[str, str] = field(default_factory=dict)
+    """Channel name -> transport, for the hand-off lines."""
     view: ReleaseView = field(init=False)
+    handoffs: HandoffView = field(init=False)
     body: dict[str, Any] | None = None
     announced: set[str] = field(default_factory=set)
     fired: set[tuple[str, str]] = field(default_factory=set)
@@ -62,6 +75,8 @@ class Session:
 
     def __post_init__(self) -> None:
         self.view = ReleaseView(self.release.spec, self.printer)
+        members = members_by_group(self.release.spec)
+        self.handoffs = HandoffView(self.printer, self.transports, members)
 
     # --- the loop ---------------------------------------------------------------
     def run(self, watches: Watches, timeout: float | None) -> dict[str, Any]:
@@ -70,6 +85,19 @@ class Session:
         Raises DemoFailed on timeout (naming what it waited for), when the
         operator exits, or when an auto-approval is refused.
         """
+        return self._follow(watches, timeout, self.on_release)
+
+    def settle(self, watches: Watches, timeout: float) -> dict[str, Any]:
+        """Follow the ended release until no notification is on its way; the final object."""
+        assert self.body is not None, "run() came first"
+        if self._settled(self.body):
+            return self.body
+        self.printer.line(self.printer.dim("  (waiting for the last notifications to go out)"))
+        return self._follow(watches, timeout, self._settled)
+
+    def _follow(
+        self, watches: Watches, timeout: float | None, done: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
         self.report = watches.report
         while True:
@@ -83,7 +111,7 @@ class Session:
             if isinstance(item, ReleaseChanged):
                 if item.body is None:
                     raise DemoFailed(f"{self.release.name} was deleted while the demo followed it")
-                if self.on_release(item.body):
+                if done(item.body):
                     return item.body
             elif isinstance(item, EventSeen):
                 self.on_event(item)
@@ -105,12 +133,20 @@ class Session:
         status = self._status(body)
         if status is None:
             return False
+        self.handoffs.show(status.notifications)
         for step in status.steps:
             if step.type is StepType.GATE and step.phase is StepPhase.WAITING:
                 self._announce(step.name, status)
         if self.auto_approve:
             self._approve_next(status)
         return status.phase.is_terminal
+
+    def _settled(self, body: dict[str, Any]) -> bool:
+        """Show what was delivered since; True once every notification is Sent or Failed."""
+        self.body = body
+        status = AppDeploymentStatus.model_validate(body.get("status") or {})
+        self.handoffs.show(status.notifications)
+        return all(record.state.is_settled for record in status.notifications)
 
     def on_event(self, event: EventSeen) -> None:
         if event.uid != self.uid or event.type != "Warning":
@@ -159,7 +195,12 @@ class Session:
         line()
         if self.auto_approve:
             together = " at the same moment" if len(people) > 1 else ""
-            line(self.printer.bold(f"  >> {heading}; approving as {names}{together}"))
+            when = ""
+            if self._waits_for_reminder(gate):
+                assert spec.notify is not None and spec.notify.remind is not None
+                every = spec.notify.remind.every
+                when = f", once the first reminder is out (every {format_duration(every)})"
+            line(self.printer.bold(f"  >> {heading}; approving as {names}{together}{when}"))
             return
         line(self.printer.bold(f"  >> {heading}. Approve it as {names}, from any terminal:"))
         if others:
@@ -193,10 +234,27 @@ class Session:
         for step in status.steps:
             if step.type is not StepType.GATE or step.phase is not StepPhase.WAITING:
                 continue
+            if self._waits_for_reminder(step.name) and not self._reminded(step.name, status):
+                continue
             done = {approval.user for approval in step.approvals}
             for approver in self._approvers(step.name):
                 if approver.user not in done and (step.name, approver.user) not in self.fired:
                     self._fire(step.name, approver)
+
+    def _waits_for_reminder(self, gate: str) -> bool:
+        """Whether the cast of ``gate`` approves only once reminded (it has reminders)."""
+        spec = self.release.spec.step(gate).gate
+        remind = spec.notify.remind if spec is not None and spec.notify is not None else None
+        return gate in REMINDED_FIRST and remind is not None and remind.every is not None
+
+    def _reminded(self, gate: str, status: AppDeploymentStatus) -> bool:
+        return any(
+            record.event is NotifyEvent.GATE_REMINDED
+            and record.step == gate
+            and record.run == status.run
+            and record.state is DeliveryState.SENT
+            for record in status.notifications
+        )
 
     def _fire(self, gate: str, approver: Approver) -> None:
         self.fired.add((gate, approver.user))
@@ -224,4 +282,12 @@ class Session:
         status = self._status(self.body) if self.body is not None else None
         if status is None:
             return f"the operator to start {name} (log: {self.operator_log})"
+        if status.phase.is_terminal:
+            on_the_way = [r for r in status.notifications if not r.state.is_settled]
+            listed = ", ".join(f"{r.event} to {r.channel}" for r in on_the_way)
+            return f"notifications to be delivered ({listed}; log: {self.operator_log})"
+        waiting = {s.name for s in status.steps if s.phase is StepPhase.WAITING}
+        for gate in sorted(waiting & REMINDED_FIRST) if self.auto_approve else ():
+            if self._waits_for_reminder(gate) and not self._reminded(gate, status):
+                return f"the first reminder of {gate} to be delivered (log: {self.operator_log})"
         return f"{name} to finish; it is {status.phase}: {status.message}"

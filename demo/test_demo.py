@@ -19,6 +19,7 @@ from demo.release import (
     demo_release,
     demo_seconds,
     load_example,
+    what_changed,
 )
 from demo.session import DemoFailed, Session
 from demo.view import Printer, ReleaseView
@@ -46,6 +47,20 @@ def test_soaks_are_shortened_and_the_example_is_not_touched(release: DemoRelease
     assert demo_seconds("30m") == "1s"
     waits = [s["wait"]["duration"] for s in load_example()["spec"]["steps"] if "wait" in s]
     assert waits == ["24h", "24h", "48h"]
+
+
+def test_hand_offs_play_an_hour_as_a_second_and_deadlines_stay(release: DemoRelease) -> None:
+    steps = {s["name"]: s for s in release.manifest["spec"]["steps"]}
+    qa = steps["qa-signoff"]
+    assert qa["gate"]["notify"]["remind"] == {"every": "4s", "beforeDeadline": "2h"}
+    assert [level["after"] for level in qa["gate"]["notify"]["escalate"]] == ["12s", "24s", "36s"]
+    assert qa["gate"]["notify"]["escalate"][2]["extendDeadline"] == "12h"
+    assert qa["timeout"] == "48h"  # a person approving by hand has the example's time
+    assert steps["compliance"]["gate"]["notify"]["remind"] == {"every": "24s"}
+    assert release.handoffs["qa-signoff"]["remind.every"] == ("4h", "4s")
+    assert "qa-signoff reminds every 4s, escalates after 12s, 24s, 36s" in what_changed(release)
+    example = {s["name"]: s for s in load_example()["spec"]["steps"]}
+    assert example["qa-signoff"]["gate"]["notify"]["remind"]["every"] == "4h"
 
 
 def test_every_run_step_finishes_in_one_to_three_seconds(release: DemoRelease) -> None:
@@ -125,12 +140,26 @@ def test_the_operator_signs_approvals_through_webhooks_on_loopback(tmp_path: Pat
         }
 
 
-def _body(steps: list[dict[str, Any]], annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def _body(
+    steps: list[dict[str, Any]], notifications: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     phase = "AwaitingApproval" if any(s["phase"] == "Waiting" for s in steps) else "Running"
+    status = {"run": 1, "phase": phase, "message": "m", "steps": steps}
     return {
-        "metadata": {"name": "shop-4-12-0", "generation": 1, "annotations": annotations or {}},
-        "status": {"run": 1, "phase": phase, "message": "m", "steps": steps},
+        "metadata": {"name": "shop-4-12-0", "generation": 1},
+        "status": {**status, "notifications": notifications or []},
     }
+
+
+def _reminder(state: str = "Sent") -> dict[str, Any]:
+    """The first reminder of qa-signoff, as the planner and a delivery worker record it."""
+    return {
+        "id": "r1", "event": "GateReminded", "channel": "mobile-qa", "run": 1,
+        "step": "qa-signoff", "ordinal": 1, "state": state,
+        "title": "shop 4.12.0: reminder: qa-signoff still waits for approval",
+        "createdAt": "2026-11-27T09:00:04Z",
+        "sentAt": "2026-11-27T09:00:05Z" if state == "Sent" else None,
+    }  # fmt: skip
 
 
 def _gate(approvals: list[str], phase: str = "Waiting") -> dict[str, Any]:
@@ -224,6 +253,12 @@ def test_auto_approval_starts_both_approvers_at_the_same_moment(
 ) -> None:
     session, reported, out = _auto_session(release, monkeypatch)
     session.on_release(_body([_gate([])]))
+    # QA approves once reminded: the demo always shows a reminder while a gate waits.
+    assert "once the first reminder is out (every 4s)" in out.getvalue()
+    assert "the first reminder of qa-signoff to be delivered" in session.waiting_for()
+    session.on_release(_body([_gate([])], [_reminder("Pending")]))
+    assert _FakeApproval.started == []
+    session.on_release(_body([_gate([])], [_reminder()]))
     # Both at once, without waiting for the operator to take the first.
     assert _FakeApproval.started == ["alice@example.com", "bob@example.com"]
     assert reported == [
@@ -234,7 +269,7 @@ def test_auto_approval_starts_both_approvers_at_the_same_moment(
     assert "kubectl appdeploy approve shop-4-12-0 qa-signoff" in out.getvalue()
     waiting = session.waiting_for()
     assert "alice@example.com (qa-signoff), bob@example.com (qa-signoff)" in waiting
-    session.on_release(_body([_gate(["alice@example.com"])]))  # recorded: not started again
+    session.on_release(_body([_gate(["alice@example.com"])], [_reminder()]))  # not started again
     assert len(_FakeApproval.started) == 2
     running = list(session.running.values())
     session.on_outcome(running[0].finish())
@@ -247,7 +282,7 @@ def test_a_failed_approval_ends_the_demo_with_what_the_command_said(
     release: DemoRelease, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session, _, _ = _auto_session(release, monkeypatch)
-    session.on_release(_body([_gate([])]))
+    session.on_release(_body([_gate([])], [_reminder()]))
     alice = next(iter(session.running.values()))
     refused = Outcome("qa-signoff", alice.approver, alice.command, False, "error: forbidden")
     with pytest.raises(DemoFailed) as failed:

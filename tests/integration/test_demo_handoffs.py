@@ -1,0 +1,98 @@
+"""``make demo``'s hand-offs on the real control plane: who was told what, and what arrived.
+
+The demo runs as ``make demo AUTO_APPROVE=1`` runs it (the real operator
+process, its admission webhooks, approvals by impersonated people), on the
+session's cluster, delivering to the fake providers this test holds, so
+what each provider received is checked here, not only as the demo reports it.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from demo.__main__ import run_demo
+from demo.channels import demo_channels, load_channels, slack_conversations
+from demo.cluster import ClusterHandle
+from demo.providers import Providers
+from demo.release import demo_release, load_example
+from demo.view import Printer
+from kubernetes import client
+
+from appdeploy.api.notifications import DeliveryState
+from appdeploy.api.status import AppDeploymentStatus
+from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+
+DEMO_TIMEOUT = 240.0
+QA = "alice@example.com, bob@example.com (group qa)"
+
+
+def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
+    cluster: Any, api_client: Any, tmp_path: Path
+) -> None:
+    # Given the demo's release and channels, delivering to fakes on 127.0.0.1
+    release = demo_release(load_example())
+    documents = load_channels()
+    out = io.StringIO()
+    handle = ClusterHandle("pytest", tmp_path, cluster.kubeconfig, started=False)
+    with Providers(slack_conversations(documents)) as providers:
+        # When the demo runs, approving by itself
+        code = run_demo(
+            handle,
+            release=release,
+            channels=demo_channels(documents, providers.endpoints()),
+            providers=providers,
+            auto_approve=True,
+            timeout=DEMO_TIMEOUT,
+            printer=Printer(out, colour=False),
+            began=time.monotonic(),
+        )
+        shown = out.getvalue()
+        # Then it succeeded, and showed the hand-offs as they were delivered, a reminder included
+        assert code == 0, shown
+        told = [line.split("  ", 2)[-1] for line in shown.splitlines() if "  → " in line]
+        assert f"→ mobile-qa (slack): qa-signoff waits for {QA}" in told
+        assert f"→ mobile-qa (slack): reminder: qa-signoff still waits for {QA}" in told
+        assert f"→ releases (webhook): qa-signoff waits for {QA}" in told
+        assert "→ compliance-mail (email): compliance waits for carol@example.com (group " in (
+            "\n".join(told)
+        )
+        assert "→ releases (webhook): shop 4.12.0: released" in told
+        assert "every one of the" in shown and "arrived exactly once" in shown
+
+        # And every record in the outbox is Sent and reached its provider exactly once
+        body = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+            GROUP, VERSION, release.namespace, PLURAL, release.name
+        )
+        status = AppDeploymentStatus.model_validate(body["status"])
+        records = status.notifications
+        assert {r.state for r in records} == {DeliveryState.SENT}
+        by_channel: dict[str, set[str]] = {}
+        for record in records:
+            by_channel.setdefault(record.channel, set()).add(record.id)
+        assert len(told) == len(records)  # one line per delivered record
+
+        slack = Counter(str(p.metadata["event_payload"]["id"]) for p in providers.slack.posts())
+        assert set(slack) == by_channel["mobile-qa"] and set(slack.values()) == {1}
+        reminder = next(r for r in records if r.event == "GateReminded")
+        first = next(r for r in records if r.event == "GateOpened" and r.channel == "mobile-qa")
+        assert reminder.thread == first.id
+        # QA approved only once reminded: the reminder was delivered while the gate waited
+        qa = next(step for step in status.steps if step.name == "qa-signoff")
+        assert reminder.sent_at is not None and len(qa.approvals) == 2
+        assert all(reminder.sent_at <= approval.at for approval in qa.approvals)
+        posted = {str(p.metadata["event_payload"]["id"]): p for p in providers.slack.posts()}
+        assert posted[reminder.id].thread_ts == posted[first.id].ts
+        assert posted[first.id].edited  # the first message now says how the gate was decided
+
+        assert all(r.signature_ok for r in providers.sink.received)
+        keys = providers.sink.delivered_keys()
+        assert set(keys) == by_channel["releases"] and set(keys.values()) == {1}
+        mails = Counter(
+            str(m["Message-ID"]).strip("<>").split("@")[0] for m in providers.smtp.messages
+        )
+        assert set(mails) == by_channel["compliance-mail"] and set(mails.values()) == {1}
+        assert providers.pagerduty.events == []  # nobody waited 24 (demo) hours for QA
