@@ -18,6 +18,8 @@ the fake has it; createdAt → the fake has it), receipts per record id
 Figures are reported, never asserted (docs/benchmarks.md, "Notifications").
 
 Examples:
+  make bench-notifications                                          # = python -m bench.notifications
+  make bench-notifications BENCH_ARGS="--delivery-workers 32"
   python -m bench.notifications --releases 50                       # a quick look
   python -m bench.notifications                                     # 200 gates, 8 delivery workers
   python -m bench.notifications --delivery-workers 32
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per fake request
     out_dir: Path = args.out or _default_out_dir()
     given = sys.argv[1:] if argv is None else argv
     options = Options(
