@@ -18,7 +18,7 @@ the fake has it; createdAt → the fake has it), receipts per record id
 Figures are reported, never asserted (docs/benchmarks.md, "Notifications").
 
 Examples:
-  make bench-notifications                                          # = python -m bench.notifications
+  make bench-notifications                                   # = python -m bench.notifications
   make bench-notifications BENCH_ARGS="--delivery-workers 32"
   python -m bench.notifications --releases 50                       # a quick look
   python -m bench.notifications                                     # 200 gates, 8 delivery workers
