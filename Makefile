@@ -112,3 +112,7 @@ chaos: install ## Chaos suite: 50 releases, signed approvals, 20 operator kills 
 .PHONY: bench
 bench: install ## Performance figures: 200 releases at once on a local cluster named bench (see docs/benchmarks.md)
 	$(PY) -m bench
+
+.PHONY: bench-notifications
+bench-notifications: install ## 200 gates notifying a channel that answers in 2 s: reconcile and delivery latency, duplicates (BENCH_ARGS=...)
+	$(PY) -m bench.notifications $(BENCH_ARGS)

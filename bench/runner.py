@@ -69,14 +69,10 @@ class Options:
 def run(options: Options) -> Results:
     """Run the benchmark; always stops the operator and (unless kept) the cluster."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = default_run_dir(options.cluster_name)
     with contextlib.ExitStack() as cleanup:
-        with knobs.controller_manager_qps(options.controller_manager_qps):
-            cluster = up(run_dir, name=options.cluster_name)
-        if options.keep_cluster:
-            cleanup.callback(log.info, "cluster kept; kubeconfig: %s", cluster.kubeconfig)
-        else:
-            cleanup.callback(down, run_dir)
+        cluster = bring_up(
+            options.cluster_name, options.controller_manager_qps, options.keep_cluster, cleanup
+        )
         api = kube.api_client(cluster.kubeconfig)
         kube.install_crd(api)
         kube.create_namespace(api, NAMESPACE)
@@ -88,20 +84,35 @@ def run(options: Options) -> Results:
     raise AssertionError("unreachable")  # ExitStack never swallows the exception
 
 
+def bring_up(
+    name: str, controller_manager_qps: int | None, keep: bool, cleanup: contextlib.ExitStack
+) -> Cluster:
+    """The bench's own local cluster ``name``; brought down by ``cleanup`` unless ``keep``."""
+    run_dir = default_run_dir(name)
+    with knobs.controller_manager_qps(controller_manager_qps):
+        cluster = up(run_dir, name=name)
+    if keep:
+        cleanup.callback(log.info, "cluster kept; kubeconfig: %s", cluster.kubeconfig)
+    else:
+        cleanup.callback(down, run_dir)
+    return cluster
+
+
 def _start_operator(
     cluster: Cluster, options: Options, cleanup: contextlib.ExitStack
 ) -> tuple[OperatorProcess, str]:
     """The operator, watching only the bench namespace; returns it and its /metrics URL."""
+    args = ["--trust-unverified-approvals", "-n", NAMESPACE, "--workers", str(options.workers)]
+    return start_operator(cluster, options.out_dir / "operator.log", args, cleanup)
+
+
+def start_operator(
+    cluster: Cluster, log_path: Path, args: list[str], cleanup: contextlib.ExitStack
+) -> tuple[OperatorProcess, str]:
+    """The operator with ``args`` and /metrics on a free port, stopped by ``cleanup``; its URL."""
     metrics_address = f"{LOOPBACK}:{free_ports(1)[0]}"
     operator = OperatorProcess(
-        cluster.kubeconfig,
-        options.out_dir / "operator.log",
-        [
-            "--trust-unverified-approvals",
-            *("-n", NAMESPACE),
-            *("--workers", str(options.workers)),
-            *("--metrics-address", metrics_address),
-        ],
+        cluster.kubeconfig, log_path, [*args, "--metrics-address", metrics_address]
     )
     operator.start()
     cleanup.callback(operator.stop)
@@ -158,7 +169,7 @@ def _measure(
     created = time.monotonic()
     timeline.wait_all_finished(options.timeout)
     log.info("all %d releases Succeeded; waiting for the operator to go quiet", len(names))
-    after = meters.read(_quiet(operator_url))
+    after = meters.read(quiet(operator_url))
     floor.stop()
     sampler.stop()
     return digest.results(
@@ -265,7 +276,7 @@ def _create_all(custom: Any, names: list[str], timeline: Timeline) -> None:
         list(pool.map(create, names))
 
 
-def _quiet(operator_url: str) -> prom.Samples:
+def quiet(operator_url: str) -> prom.Samples:
     """The operator's metrics once it stopped making requests.
 
     The last status write is what the bench sees; the Events derived from it
@@ -281,6 +292,6 @@ def _quiet(operator_url: str) -> prom.Samples:
         last["requests"] = requests
         return samples if previous == requests and depth == 0 else None
 
-    quiet = wait_for(settled, QUIET_TIMEOUT, "the operator to go quiet", interval=0.2)
-    assert quiet is not None  # wait_for returns only truthy results
-    return quiet
+    found = wait_for(settled, QUIET_TIMEOUT, "the operator to go quiet", interval=0.2)
+    assert found is not None  # wait_for returns only truthy results
+    return found

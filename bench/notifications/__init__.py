@@ -1,0 +1,1 @@
+"""Notifications bench: many gates open at once, their channel answers slowly."""
