@@ -123,7 +123,7 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
     assert args.allow_tolerate_all_taints == step_pods.get("allowTolerateAllTaints", False)
     assert args.allow_any_pod_labels == step_pods.get("allowAnyPodLabels", False)
     notifications = VARIANTS[variant].get("notifications", {})
-    assert args.delivery_workers == notifications.get("deliveryWorkers", 8)
+    assert args.delivery_workers == notifications.get("deliveryWorkers", 32)
     assert args.allow_provider_url == notifications.get("allowProviderURLs", [])
     assert args.console_url == VARIANTS[variant].get("console", {}).get("url", "")
 

@@ -97,9 +97,9 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     operator.add_argument(
         "--delivery-workers",
         type=int,
-        default=8,
+        default=32,
         metavar="N",
-        help="releases whose notifications are delivered in parallel (default 8); "
+        help="releases whose notifications are delivered in parallel (default 32); "
         "delivery never takes a reconcile worker",
     )
     operator.add_argument(

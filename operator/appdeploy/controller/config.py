@@ -48,7 +48,7 @@ class OperatorConfig:
     """Name of the operator's webhook configurations, checked at start to cover the namespaces."""
     webhook_client_ca: str = ""
     """PEM CA bundle; when set, the webhook server refuses TLS clients without a cert it signed."""
-    delivery_workers: int = 8
+    delivery_workers: int = 32
     """Releases whose notifications are delivered in parallel (off the reconcile workers)."""
     allowed_provider_urls: tuple[str, ...] = ()
     """Prefixes a channel's apiUrl must start with to be used (it receives the credential)."""
