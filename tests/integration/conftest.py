@@ -16,6 +16,7 @@ from tests.cluster.crd import install_crd
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
 from tests.integration.job_creations import JobCreations
+from tests.integration.notify_story import NotifyStory, open_story
 from tests.integration.releases import Releases, grant_approvers
 
 _HERE = Path(__file__).resolve().parent
@@ -108,3 +109,15 @@ def releases(api_client: Any, namespace: str, operator: OperatorProcess, kubectl
     """Release helpers in a fresh namespace, where groups qa, compliance and dev may annotate."""
     grant_approvers(api_client, namespace)
     return Releases(api_client, namespace, kubectl)
+
+
+@pytest.fixture
+def notify_story(
+    cluster: Any,
+    api_client: Any,
+    unwatched_namespace: str,
+    kubectl: Callable[..., list[str]],
+    tmp_path: Path,
+) -> Iterator[NotifyStory]:
+    """A notification story: its own operator (signed webhooks, real transports), fake providers."""
+    yield from open_story(cluster, api_client, unwatched_namespace, kubectl, tmp_path)

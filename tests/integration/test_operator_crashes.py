@@ -12,7 +12,6 @@ the story), since a Job deleted and created again keeps its deterministic name.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +21,8 @@ import pytest
 
 from appdeploy.api.naming import job_name_for
 from appdeploy.k8s.annotations import authored_key
-from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
+from tests.integration.crashable_operator import CrashableOperator
 from tests.integration.job_creations import JobCreations
 from tests.integration.releases import (
     Releases,
@@ -36,48 +35,6 @@ from tests.integration.signed_webhook import SignedWebhook
 TIMEOUT = 60.0
 ALICE = authored_key("approve", "qa", "alice")
 """Where the webhook puts alice's approval of qa."""
-
-
-class CrashableOperator:
-    """Starts operators on one namespace; each may be armed with failpoints."""
-
-    def __init__(
-        self, kubeconfig: Path, namespace: str, logs: Path, webhook: SignedWebhook
-    ) -> None:
-        self.kubeconfig = kubeconfig
-        self.namespace = namespace
-        self.logs = logs
-        self.webhook = webhook
-        self.current: OperatorProcess | None = None
-        self.started = 0
-
-    def start(self, failpoints: str = "", *, live: bool = True) -> OperatorProcess:
-        """Start an operator; ``live``: wait until the API server calls its webhooks."""
-        self.started += 1
-        previous = os.environ.get("APPDEPLOY_FAILPOINTS")
-        os.environ["APPDEPLOY_FAILPOINTS"] = failpoints
-        try:
-            self.current = OperatorProcess(
-                self.kubeconfig,
-                self.logs / f"operator-{self.started}.log",
-                [*self.webhook.operator_args(), "-n", self.namespace],
-            ).start()
-        finally:
-            if previous is None:
-                os.environ.pop("APPDEPLOY_FAILPOINTS", None)
-            else:
-                os.environ["APPDEPLOY_FAILPOINTS"] = previous
-        if live:
-            self.webhook.ensure_live()
-        return self.current
-
-    def wait_until_crashed(self) -> None:
-        assert self.current is not None
-        self.current.wait_until_crashed(TIMEOUT)
-
-    def stop(self) -> None:
-        if self.current is not None:
-            self.current.stop()
 
 
 @pytest.fixture
