@@ -342,3 +342,23 @@ def test_the_operator_flag_defaults_to_the_floor_of_the_models() -> None:
 
     args = build_parser().parse_args(["operator"])
     assert args.min_reminder_interval == REMIND_FLOOR
+
+
+def test_a_raised_escalation_counter_in_status_lets_nobody_decide_early() -> None:
+    sim = opened()
+    assert sim.status is not None
+    step = next(s for s in sim.status["steps"] if s["name"] == "qa-signoff")
+    step["escalated"] = 3
+    sim.approve("qa-signoff", "dave", ("release-managers",))
+    assert "dave is not an approver of qa-signoff" in sim.warnings()[-1]
+
+
+def test_the_webhook_accepts_an_added_approver_from_the_moment_the_level_is_due() -> None:
+    # Between the level falling due and the pass that writes it, the decision
+    # webhook judges the stored status: the level's moment, not the counter, counts.
+    sim = opened()
+    sim.advance(23 * HOUR)
+    release = Release("rel", "ns", 1, sim.spec, sim.status, uid=UID)
+    decision = sim.signed(DecisionKind.APPROVE, "qa-signoff", "dave", ("release-managers",))
+    assert "not an approver" in check_decision(release, decision, sim.now, sim.settings)
+    assert check_decision(release, decision, sim.now + HOUR, sim.settings) == ""

@@ -7,7 +7,7 @@ Service accounts decide only when listed by name, never through a group.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from appdeploy.api.approvals import comment_problem
 from appdeploy.api.problems import did_you_mean
@@ -76,14 +76,27 @@ def gate_timeout(state: RunState, spec: Step) -> timedelta:
     return spec.timeout or state.spec.defaults.gate_timeout
 
 
-def approvers_of(gate: GateSpec, status: StepStatus | None = None) -> Approvers:
+def approvers_of(
+    gate: GateSpec, status: StepStatus | None = None, now: datetime | None = None
+) -> Approvers:
     """Who may decide: the spec's approvers, and those of the escalation levels fired so far.
 
     Read from the spec's levels, not from ``addedApprovers`` in status (which
-    records it for people): whoever could write status could otherwise add themselves.
+    records it for people). Given ``now`` (deciding, not displaying), a level
+    counts once its moment has come, whether or not a pass wrote it yet: the
+    webhook accepts an added approver from that moment, and a raised
+    ``escalated`` counter in status lets nobody decide early.
     """
-    fired = status.escalated if status is not None and gate.notify is not None else 0
-    levels = gate.notify.escalate[:fired] if gate.notify is not None else []
+    levels = gate.notify.escalate if gate.notify is not None else []
+    if status is None:
+        levels = []
+    elif now is None:
+        levels = levels[: status.escalated]
+    else:
+        started = status.started_at
+        levels = [
+            level for level in levels if started is not None and now >= later(started, level.after)
+        ]
     users, groups = list(gate.approvers.users), list(gate.approvers.groups)
     for level in levels:
         if level.add_approvers is not None:
@@ -226,7 +239,7 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     )
     if previous is not None:
         return f"{decision.user} already approved {decision.gate}"
-    if not may_decide(approvers_of(spec.gate, status), decision.user, decision.groups):
+    if not may_decide(approvers_of(spec.gate, status, state.now), decision.user, decision.groups):
         return (
             f"{decision.user} is not an approver of {decision.gate}: "
             f"it needs {who_may_decide(spec.gate, status)}"
