@@ -20,7 +20,7 @@ from appdeploy.api.channels import (
     NotificationChannelSpec,
     NotificationChannelStatus,
 )
-from appdeploy.api.crd import GROUP, VERSION, render_yaml
+from appdeploy.api.crd import GROUP, namespaced_crd, render_yaml
 from appdeploy.api.structural_schema import structural_schema
 
 CHANNEL_CRD_NAME = f"{CHANNEL_PLURAL}.{GROUP}"
@@ -34,54 +34,21 @@ _PRINTER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 
 def build_channel_crd() -> dict[str, Any]:
     """The CustomResourceDefinition of ``notificationchannels.appdeploy.dev`` as a plain dict."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": CHANNEL_CRD_NAME},
-        "spec": {
-            "group": GROUP,
-            "names": {
-                "kind": CHANNEL_KIND,
-                "listKind": f"{CHANNEL_KIND}List",
-                "plural": CHANNEL_PLURAL,
-                "singular": CHANNEL_KIND.lower(),
-                "shortNames": ["nch"],
-            },
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        {"name": name, "type": type_, "jsonPath": path, "description": text}
-                        for name, type_, path, text in _PRINTER_COLUMNS
-                    ],
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "description": (
-                                "Where appdeploy tells people it is their turn: one of "
-                                + ", ".join(TRANSPORTS)
-                                + "."
-                            ),
-                            "type": "object",
-                            "required": ["spec"],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": structural_schema(NotificationChannelSpec, {}),
-                                "status": structural_schema(
-                                    NotificationChannelStatus, {"conditions": ("type",)}
-                                ),
-                            },
-                        }
-                    },
-                }
-            ],
+    schema = {
+        "description": "Where appdeploy tells people it is their turn: one of "
+        + ", ".join(TRANSPORTS)
+        + ".",
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": structural_schema(NotificationChannelSpec, {}),
+            "status": structural_schema(NotificationChannelStatus, {"conditions": ("type",)}),
         },
     }
+    return namespaced_crd(CHANNEL_KIND, CHANNEL_PLURAL, ["nch"], _PRINTER_COLUMNS, schema)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -66,18 +66,29 @@ UNOBSERVED_STATUS: dict[str, Any] = {
 
 def build_crd() -> dict[str, Any]:
     """The CustomResourceDefinition of ``appdeployments.appdeploy.dev`` as a plain dict."""
+    return namespaced_crd(KIND, PLURAL, ["appdeploy", "ad"], _PRINTER_COLUMNS, open_api_schema())
+
+
+def namespaced_crd(
+    kind: str,
+    plural: str,
+    short_names: list[str],
+    columns: Sequence[tuple[str, str, str, str]],
+    schema: Schema,
+) -> dict[str, Any]:
+    """A namespaced CRD of the appdeploy.dev group: one served version with a status subresource."""
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": CRD_NAME},
+        "metadata": {"name": f"{plural}.{GROUP}"},
         "spec": {
             "group": GROUP,
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": KIND.lower(),
-                "shortNames": ["appdeploy", "ad"],
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": short_names,
             },
             "scope": "Namespaced",
             "versions": [
@@ -88,9 +99,9 @@ def build_crd() -> dict[str, Any]:
                     "subresources": {"status": {}},
                     "additionalPrinterColumns": [
                         {"name": name, "type": type_, "jsonPath": path, "description": text}
-                        for name, type_, path, text in _PRINTER_COLUMNS
+                        for name, type_, path, text in columns
                     ],
-                    "schema": {"openAPIV3Schema": open_api_schema()},
+                    "schema": {"openAPIV3Schema": schema},
                 }
             ],
         },
