@@ -12,6 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 from appdeploy.api.naming import job_name_for
 from appdeploy.api.status import Phase
+from appdeploy.api.stored import read_release
 from appdeploy.cli.exit_codes import INVALID, OK
 from appdeploy.cli.kube import connect
 from appdeploy.cli.release_actions import (
@@ -21,7 +22,7 @@ from appdeploy.cli.release_actions import (
     decide,
     request,
 )
-from appdeploy.cli.release_view import list_rows, read_release, status_text
+from appdeploy.cli.release_view import list_rows, status_text
 from appdeploy.engine import DecisionKind
 from appdeploy.k8s.labels import GROUP, PLURAL, STEP_CONTAINER, VERSION
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from appdeploy import __version__
 from appdeploy.cli.cluster_commands import add_cluster_commands
+from appdeploy.cli.console_command import add_console_command
 from appdeploy.cli.offline import add_offline_commands
 from appdeploy.cli.operator_command import add_operator_command
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_operator_command(commands)
     add_offline_commands(commands)
     add_cluster_commands(commands)
+    add_console_command(commands)
     return parser
 
 

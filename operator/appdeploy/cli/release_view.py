@@ -11,33 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from appdeploy.api.durations import format_duration
-from appdeploy.api.pod_policy import ADMIN_ALLOWS_ALL
-from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
+from appdeploy.api.stored import read_release
 from appdeploy.api.text import escape_line
 from appdeploy.api.timestamps import format_timestamp
-from appdeploy.api.tolerant import validate_known
-from appdeploy.api.validation import parse_spec
 from appdeploy.engine.gates import who_may_decide
-
-
-def read_release(body: Mapping[str, Any]) -> tuple[AppDeploymentSpec | None, AppDeploymentStatus]:
-    """The spec (None if invalid) and status of a stored AppDeployment."""
-    try:
-        # The operator already judged it against the cluster's policy; show what is there.
-        spec: AppDeploymentSpec | None = parse_spec(body.get("spec") or {}, ADMIN_ALLOWS_ALL)
-    except InvalidSpec:
-        spec = None
-    try:
-        # As the operator reads it: fields a newer operator added are ignored, not fatal.
-        status = validate_known(AppDeploymentStatus, body.get("status") or {})
-    except ValidationError:
-        status = AppDeploymentStatus()
-    return spec, status
 
 
 def table(rows: list[list[str]]) -> str:

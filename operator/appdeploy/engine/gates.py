@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from appdeploy.api.approvals import comment_problem
 from appdeploy.api.problems import did_you_mean
-from appdeploy.api.spec import Approvers, GateSpec, OnTimeout, Step, StepType
+from appdeploy.api.spec import AppDeploymentSpec, Approvers, GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp, later
@@ -255,10 +255,15 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
 
 def conflicting_gates(state: RunState, gate: str) -> list[str]:
     """Gates whose deciders may not decide ``gate``: distinctFrom, in either direction."""
-    own = state.spec_step(gate).gate
+    return distinct_gates(state.spec, gate)
+
+
+def distinct_gates(spec: AppDeploymentSpec, gate: str) -> list[str]:
+    """The gates whose deciders may not decide ``gate``: distinctFrom, in either direction."""
+    own = spec.step(gate).gate
     assert own is not None
     found = list(own.distinct_from)
-    for step in state.spec.steps:
+    for step in spec.steps:
         if step.gate is not None and gate in step.gate.distinct_from and step.name not in found:
             found.append(step.name)
     return found
