@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from appdeploy.cli.main import build_parser
-from tests.helm.chart import CHART, NAMESPACE, RELEASE, HelmError, helm, kind_of, lint, one, render
+from tests.helm.chart import HelmError, kind_of, lint, one, render
 from tests.helm.variants import (
     CONSOLE,
     CONSOLE_INGRESS,
@@ -322,26 +322,3 @@ def test_the_schema_refuses_bad_console_values(console: dict[str, Any], complain
     result = lint(with_webhook_from({"console": console}))  # the schema alone refuses
     assert result.returncode != 0
     assert complaint in result.stdout + result.stderr
-
-
-def test_the_notes_say_how_to_reach_it(tmp_path: Any) -> None:
-    values = tmp_path / "values.yaml"
-    values.write_text(
-        "console: {enabled: true, url: 'https://appdeploy.example.com'}\n"
-        "networkPolicy: {webhookFrom: [{ipBlock: {cidr: 10.0.0.0/28}}]}\n",
-        encoding="utf-8",
-    )
-    notes = _notes("--values", str(values))
-    assert "port-forward service/appdeploy-console 8765:80" in notes
-    assert "only kubectl port-forward reaches it" in notes
-    assert "--pass-authorization-header" in notes and "kubectl create token" in notes
-    webhook_from = 'networkPolicy.webhookFrom=[{"ipBlock":{"cidr":"10.0.0.0/28"}}]'
-    assert "appdeploy-console" not in _notes("--set-json", webhook_from)
-
-
-def _notes(*args: str) -> str:
-    """The NOTES a client-side ``helm install --dry-run`` prints (no cluster is asked)."""
-    output = helm(
-        "install", RELEASE, str(CHART), "--namespace", NAMESPACE, "--dry-run=client", *args
-    )
-    return output.split("NOTES:", 1)[1]

@@ -8,7 +8,8 @@ ServiceAccount is what its pod would hold if it mounted one: with it,
 to impersonation, and its rules are exactly those of a ServiceAccount nobody
 bound. The pod's CA mount (kube-root-ca.crt) verifies the API server, and
 the console's objects pass a server-side dry run in a namespace that
-enforces the restricted Pod Security level.
+enforces the restricted Pod Security level; the chart's NOTES say how to
+reach it.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from kubernetes.client.exceptions import ApiException
 from tests.cluster.clients import admin_client
 from tests.cluster.wait import wait_for
 from tests.helm import install
-from tests.helm.chart import one, render
+from tests.helm.chart import CHART, helm, one, render
 from tests.helm.installation import RBAC_KINDS, USER_ROLES, create_namespace
-from tests.helm.variants import CONSOLE, CONSOLE_INGRESS
+from tests.helm.variants import CONSOLE, CONSOLE_INGRESS, CONSOLE_URL
 
 pytestmark = pytest.mark.integration
 
@@ -261,3 +262,24 @@ def test_the_console_pod_meets_the_restricted_pod_security_level(
     loose["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
     with pytest.raises(install.ApplyError, match="violates PodSecurity"):
         install.apply(cluster.kubeconfig, [loose], dry_run=True)
+
+
+def _notes(cluster: Any, values: dict[str, Any]) -> str:
+    """What ``helm install --dry-run=client`` prints as NOTES (it only checks the cluster is up)."""
+    args = ["install", "notes", str(CHART), "--namespace", "appdeploy-system"]
+    args += ["--dry-run=client", "--skip-crds"]
+    for key, value in values.items():
+        args += ["--set-json", f"{key}={json.dumps(value)}"]
+    return helm(*args, kubeconfig=cluster.kubeconfig).split("NOTES:", 1)[1]
+
+
+def test_the_notes_say_how_to_reach_it(cluster: Any) -> None:
+    chosen = {"networkPolicy": CONSOLE["networkPolicy"]}
+    notes = _notes(cluster, {**chosen, "console": CONSOLE["console"]})
+    assert "port-forward service/notes-appdeploy-console 8765:80" in notes
+    assert "admits nobody on the network" in notes
+    assert "--pass-authorization-header" in notes and "kubectl create token" in notes
+    behind_ingress = _notes(cluster, {**chosen, "console": CONSOLE_INGRESS["console"]})
+    assert f"Open {CONSOLE_URL} (Ingress notes-appdeploy-console)" in behind_ingress
+    assert "admits nobody" not in behind_ingress
+    assert "console" not in _notes(cluster, chosen).lower()
