@@ -28,7 +28,6 @@ from tests.helm.variants import (
 )
 
 CA_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount"
-RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 # Groups every ServiceAccount of the release namespace is in: a binding to
 # one of them would reach the console too.
 BROAD_GROUPS = ("system:authenticated", "system:serviceaccounts")
@@ -45,10 +44,10 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
 
 
 def _is_console(obj: dict[str, Any]) -> bool:
-    labels = obj["metadata"].get("labels", {})
-    return labels.get("app.kubernetes.io/component") == "console" or obj["metadata"][
-        "name"
-    ].endswith("-console")
+    """Named or labelled as the console's."""
+    name: str = obj["metadata"]["name"]
+    component = obj["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+    return component == "console" or name.endswith("-console")
 
 
 def _pod(objects: list[dict[str, Any]]) -> dict[str, Any]:
@@ -58,8 +57,9 @@ def _pod(objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _container(objects: list[dict[str, Any]]) -> dict[str, Any]:
-    (container,) = _pod(objects)["spec"]["containers"]
-    return container  # type: ignore[no-any-return]
+    containers: list[dict[str, Any]] = _pod(objects)["spec"]["containers"]
+    (container,) = containers
+    return container
 
 
 @pytest.mark.parametrize("variant", ["defaults", "no-webhook"])

@@ -91,12 +91,13 @@ class ConsoleInstall:
 
 
 def _account(objects: list[dict[str, Any]], component: str | None) -> str:
-    (account,) = [
+    accounts: list[str] = [
         obj["metadata"]["name"]
         for obj in objects
         if obj["kind"] == "ServiceAccount"
         and obj["metadata"]["labels"].get("app.kubernetes.io/component") == component
     ]
+    (account,) = accounts
     return account
 
 
@@ -199,7 +200,7 @@ def test_the_mounted_ca_verifies_the_api_server(
         "kube-root-ca.crt in the console's namespace",
         ignore=(ApiException,),
     )
-    ca = config_map.data["ca.crt"]
+    ca = (config_map.data or {})["ca.crt"]
     server = urlsplit(_server(console_install.console))
     assert _handshake(
         server.hostname or "", server.port or 443, ssl.create_default_context(cadata=ca)
