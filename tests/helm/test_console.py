@@ -11,12 +11,12 @@ the API server.
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import pytest
 
 from appdeploy.cli.main import build_parser
+from appdeploy.console.serve import IN_CLUSTER_CA
 from tests.helm.chart import HelmError, kind_of, lint, one, render
 from tests.helm.variants import (
     CONSOLE,
@@ -107,28 +107,22 @@ def test_it_runs_the_console_in_client_mode_at_the_public_url(rendered: dict[str
         f"--public-url={CONSOLE_URL}",
     ]
     extra = render(
-        with_webhook_from({"console": {**CONSOLE["console"], "extraArgs": ["--verbose"]}})
+        with_webhook_from({"console": {**CONSOLE["console"], "extraArgs": ["--namespace=team-a"]}})
     )
-    assert _container(extra)["args"][-1] == "--verbose"
-
-
-def _has_subcommand(parser: argparse.ArgumentParser, name: str) -> bool:
-    return any(
-        isinstance(action, argparse._SubParsersAction) and name in action.choices
-        for action in parser._actions
-    )
+    assert _container(extra)["args"][-1] == "--namespace=team-a"
 
 
 def test_the_console_accepts_the_charts_flags(rendered: dict[str, Any]) -> None:
-    parser = build_parser()
-    if not _has_subcommand(parser, "console"):
-        pytest.skip("`appdeploy console` is not on this branch yet (issue #12, the lead's part)")
     container = _container(rendered["console"])
-    args = parser.parse_args([*container["command"][1:], *container["args"]])
+    args = build_parser().parse_args([*container["command"][1:], *container["args"]])
     assert (args.auth, args.address, args.public_url) == ("client", "0.0.0.0:8765", CONSOLE_URL)
-    # The API server's address and CA come from the pod (KUBERNETES_SERVICE_*, the mount).
-    assert not getattr(args, "api_server", None)
-    assert getattr(args, "api_ca", None) in (None, f"{CA_DIRECTORY}/ca.crt")
+    # The API server's address and CA are the console's defaults: the pod's
+    # KUBERNETES_SERVICE_* and the CA where the chart mounts it.
+    assert (args.api_server, args.api_ca) == ("", "")
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "api-ca"]
+    assert f"{mount['mountPath']}/ca.crt" == IN_CLUSTER_CA
+    options = build_parser().parse_args(["console", "--auth=client", "--namespace=team-a"])
+    assert options.namespace == "team-a", "extraArgs can open the list on a namespace"
 
 
 def test_its_service_account_mounts_no_token(rendered: dict[str, Any]) -> None:
