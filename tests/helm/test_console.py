@@ -316,3 +316,23 @@ def test_the_schema_refuses_bad_console_values(console: dict[str, Any], complain
     result = lint(with_webhook_from({"console": console}))  # the schema alone refuses
     assert result.returncode != 0
     assert complaint in result.stdout + result.stderr
+
+
+def test_a_shared_csrf_secret_is_mounted_and_passed_to_every_replica() -> None:
+    shared = {"existingSecret": "appdeploy-console-csrf", "key": "csrf-secret"}
+    objects = render(
+        with_webhook_from({"console": {**CONSOLE["console"], "replicas": 3, "csrfSecret": shared}})
+    )
+    container, pod = _container(objects), _pod(objects)
+    assert "--csrf-secret-file=/etc/appdeploy-console/csrf/secret" in container["args"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "csrf"]
+    assert (mount["mountPath"], mount["readOnly"]) == ("/etc/appdeploy-console/csrf", True)
+    (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "csrf"]
+    assert volume["secret"] == {
+        "secretName": "appdeploy-console-csrf",
+        "items": [{"key": "csrf-secret", "path": "secret"}],
+    }
+    args = build_parser().parse_args([*container["command"][1:], *container["args"]])
+    assert args.csrf_secret_file == "/etc/appdeploy-console/csrf/secret"
+    without = _container(render(CONSOLE))
+    assert not [a for a in without["args"] if a.startswith("--csrf-secret-file")]
