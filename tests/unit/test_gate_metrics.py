@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 
+from appdeploy.controller import gate_metrics
 from appdeploy.controller.gate_metrics import observe_gates
 from appdeploy.controller.label_budget import OTHER, LabelBudget
 from tests.unit.harness import Simulation
@@ -70,12 +72,21 @@ def test_the_wait_is_credited_to_the_group_of_whoever_decided() -> None:
     assert _count(WAIT, group="compliance", **labels) == compliance
 
 
+def test_an_app_and_group_past_the_budget_is_reported_as_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gate_metrics, "GATE_GROUPS", LabelBudget(0))  # the budget is spent
+    sim = Simulation.of("notify", name="late")
+    sim.complete("build")
+    other = {"app": "shop", "group": OTHER, "outcome": "Rejected"}
+    before_count = _count(WAIT, **other)
+    before = sim.status
+    sim.reject("qa-signoff", "alice", comment="crashes")
+    gate_metrics.observe_gates(before, sim.model, sim.spec)
+    assert _count(WAIT, **other) == before_count + 1
+
+
 def test_a_label_budget_reports_values_past_it_as_other() -> None:
     budget = LabelBudget(2)
-    assert [budget.value(v) for v in ("shop", "maps", "shop", "chat", "maps")] == [
-        "shop",
-        "maps",
-        "shop",
-        OTHER,
-        "maps",
-    ]
+    values = [budget.value(v) for v in ("shop", "maps", "shop", "chat", "maps")]
+    assert values == ["shop", "maps", "shop", OTHER, "maps"]

@@ -4,7 +4,8 @@ Observed from the status a reconcile wrote, compared with the one it read,
 so each gate is counted once per opening: a pass that lost its write race
 wrote nothing and observes nothing. A wait is labelled with the release's app
 and the one approver group it is credited to (appdeploy.engine.gate_groups),
-both within a label budget (appdeploy.controller.label_budget).
+within label budgets (appdeploy.controller.label_budget): the first 100 apps,
+the first 200 (app, group) pairs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from prometheus_client import Histogram
 
 from appdeploy.api.spec import StepType
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
-from appdeploy.controller.label_budget import APPS, GROUPS
+from appdeploy.controller.label_budget import APPS, GATE_GROUPS, OTHER
 from appdeploy.engine.gate_groups import approver_groups, waited_on
 
 # A gate waits minutes to days: buckets from a minute to a week.
@@ -56,7 +57,8 @@ def observe_gates(
         previous = old.get(step.name, {}) if same_run else {}
         was_waiting = previous.get("phase") == str(StepPhase.WAITING)
         if was_waiting and step.phase.is_done and step.finished_at is not None:
-            group = GROUPS.value(waited_on(groups.get(step.name, ()), step))
+            group = waited_on(groups.get(step.name, ()), step)
+            group = group if GATE_GROUPS.admits(f"{app}\n{group}") else OTHER
             GATE_WAIT.labels(app, group, _outcome(step)).observe(
                 (step.finished_at - step.started_at).total_seconds()
             )
