@@ -10,7 +10,7 @@ Two figures of the web console (issue #12), on its own local control plane
         left for the console (decoding, "Waiting on me", rendering)
   live  one release's page open in headless Chromium (/usr/bin/chromium),
         ``--updates`` status writes: write → the page's DOM change, next to
-        write → a plain watch event and write → the SSE event at a plain client
+        write → a plain watch event and write → the SSE event reaching the page
 
 Figures are reported, never asserted (docs/benchmarks.md, "Console").
 
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
     for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
         del os.environ[name]  # httpx honours them; everything here is on loopback
     out_dir: Path = args.out or _default_out_dir()

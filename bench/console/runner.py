@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.cluster.console import ConsoleProcess
 from tests.cluster.state import ClusterState
 
 from appdeploy.console.person import Person
 from bench import kube
 from bench.console import listing, live, world
-from bench.console.process import Console
 from bench.environment import describe
 from bench.procstats import CpuSnapshot, snapshot
 from bench.results import Environment
@@ -64,12 +64,8 @@ def run(options: Options) -> RunResults:
         api = kube.api_client(cluster.kubeconfig)
         log.info("creating %d releases waiting on their qa gate", options.releases)
         names = world.prepare(api, options.releases)
-        console = Console(
-            cluster.kubeconfig,
-            options.out_dir / "console.log",
-            world.USER,
-            world.GROUPS,
-            world.NAMESPACE,
+        console = ConsoleProcess.as_person(
+            cluster.kubeconfig, options.out_dir / "console.log", world.USER, world.GROUPS
         )
         console.start()
         cleanup.callback(console.stop)
