@@ -46,6 +46,8 @@ def _header(results: RunResults) -> list[str]:
 def _listing(results: RunResults) -> list[str]:
     run, cpu = results.listing, results.list_cpu
     own = [page - api for page, api in zip(run.page, run.api_list, strict=True)]
+    parts = zip(own, run.decode, run.rows_view, run.gates_view, strict=True)
+    rest = [total - decode - rows - gates for total, decode, rows, gates in parts]
     apiserver = cpu.components.get("kube-apiserver", 0.0)
     return [
         f"## Releases list: {run.rows} releases, {run.waiting_on_me} under Waiting on me",
@@ -57,6 +59,7 @@ def _listing(results: RunResults) -> list[str]:
         row("… of which: decoding the list (in the bench process)", run.decode),
         row("… of which: the rows (release_rows, in the bench process)", run.rows_view),
         row("… of which: Waiting on me (gates_for, in the bench process)", run.gates_view),
+        row("… the rest: template, serving (by subtraction, per round)", rest),
         "",
         f"- page {run.page_bytes:,} bytes; API list {run.list_bytes:,} bytes; first page "
         f"(not counted: SelfSubjectReview, templates compiled) {ms(run.first_page)}",
