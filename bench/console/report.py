@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.console.live import latencies
 from bench.console.runner import RunResults
-from bench.stats import summarize
+from bench.stats import percentile, summarize
 
 COLUMNS = ["| figure | n | p50 | p99 | max | mean |", "|---|---|---|---|---|---|"]
 
@@ -46,8 +46,8 @@ def _header(results: RunResults) -> list[str]:
 def _listing(results: RunResults) -> list[str]:
     run, cpu = results.listing, results.list_cpu
     own = [page - api for page, api in zip(run.page, run.api_list, strict=True)]
-    parts = zip(own, run.decode, run.rows_view, run.gates_view, strict=True)
-    rest = [total - decode - rows - gates for total, decode, rows, gates in parts]
+    parts = [run.decode, run.rows_view, run.gates_view]
+    rest = percentile(own, 50) - sum(percentile(part, 50) for part in parts)
     apiserver = cpu.components.get("kube-apiserver", 0.0)
     return [
         f"## Releases list: {run.rows} releases, {run.waiting_on_me} under Waiting on me",
@@ -59,10 +59,11 @@ def _listing(results: RunResults) -> list[str]:
         row("… of which: decoding the list (in the bench process)", run.decode),
         row("… of which: the rows (release_rows, in the bench process)", run.rows_view),
         row("… of which: Waiting on me (gates_for, in the bench process)", run.gates_view),
-        row("… the rest: template, serving (by subtraction, per round)", rest),
         "",
         f"- page {run.page_bytes:,} bytes; API list {run.list_bytes:,} bytes; first page "
         f"(not counted: SelfSubjectReview, templates compiled) {ms(run.first_page)}",
+        f"- left for the template and serving: {ms(rest)} (the console's share's p50 minus "
+        "its parts' p50s)",
         f"- CPU per round: console {ms(cpu.operator / run.requests)}, kube-apiserver "
         f"{ms(apiserver / run.requests)}, etcd "
         f"{ms(cpu.components.get('etcd', 0.0) / run.requests)}",
