@@ -26,18 +26,13 @@ import logging
 import os
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cluster import ClusterError
 
 from bench.console.report import render, save
 from bench.console.runner import Options, run
-
-
-def _default_out_dir() -> Path:
-    root = os.environ.get("APPDEPLOY_CACHE_DIR") or str(Path.home() / ".cache" / "appdeploy")
-    return Path(root) / "bench-console" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+from bench.outputs import default_out_dir, publish
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request
     for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
         del os.environ[name]  # httpx honours them; everything here is on loopback
-    out_dir: Path = args.out or _default_out_dir()
+    out_dir: Path = args.out or default_out_dir("bench-console")
     given = sys.argv[1:] if argv is None else argv
     options = Options(
         releases=args.releases,
@@ -96,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report = render(results)
     save(results, out_dir / "results.json")
-    (out_dir / "report.md").write_text(report)
-    print(report)
-    print(f"[bench] results, report and console log in {out_dir}", file=sys.stderr)
+    publish(report, out_dir, "results, report and console log")
     return 0
 
 

@@ -112,7 +112,7 @@ def measure(
     api: Any, console_url: str, namespace: str, name: str, *, updates: int, warmup: int, pace: float
 ) -> LiveRun:
     """``warmup`` uncounted writes, then ``updates`` counted ones, ``pace`` seconds apart."""
-    custom = client.CustomObjectsApi(api)
+    custom: Any = client.CustomObjectsApi(api)
     body = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
     index = [s["name"] for s in body["status"]["steps"]].index(STEP)
     watched = Seen()
