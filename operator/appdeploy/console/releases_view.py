@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from appdeploy.api.durations import format_duration
-from appdeploy.api.status import StepPhase
-from appdeploy.api.stored import read_release
 from appdeploy.console.person import Person, decision_verdict
 
 
@@ -80,37 +78,35 @@ def gates_for(
     """Every waiting gate the person may decide now, soonest deadline first."""
     found = []
     for body in bodies:
-        if not _has_waiting_gate(body):
-            continue  # most releases: no spec to parse
-        spec, status = read_release(body)
-        if spec is None:
-            continue
-        metadata = body.get("metadata") or {}
-        for step in status.steps:
-            if step.type != "gate" or step.phase is not StepPhase.WAITING:
-                continue
-            if not decision_verdict(body, step.name, person, now).may:
+        metadata, spec = body.get("metadata") or {}, body.get("spec") or {}
+        # Raw fields: the engine parses the release once, inside check_decision.
+        for step in _waiting_gates(body):
+            name = str(step.get("name") or "")
+            if not decision_verdict(body, name, person, now).may:
                 continue
             found.append(
                 GateForMe(
                     namespace=str(metadata.get("namespace") or ""),
                     name=str(metadata.get("name") or ""),
-                    app=spec.app,
-                    version=spec.version,
-                    gate=step.name,
-                    description=step.message,
-                    deadline=step.deadline.isoformat() if step.deadline else "",
+                    app=str(spec.get("app") or ""),
+                    version=str(spec.get("version") or ""),
+                    gate=name,
+                    description=str(step.get("message") or ""),
+                    deadline=str(step.get("deadline") or ""),
                 )
             )
     return sorted(found, key=lambda gate: gate.deadline or "~")
 
 
-def _has_waiting_gate(body: Mapping[str, Any]) -> bool:
+def _waiting_gates(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     steps = (body.get("status") or {}).get("steps") or []
-    return any(
-        isinstance(step, Mapping) and step.get("type") == "gate" and step.get("phase") == "Waiting"
+    return [
+        step
         for step in steps
-    )
+        if isinstance(step, Mapping)
+        and step.get("type") == "gate"
+        and step.get("phase") == "Waiting"
+    ]
 
 
 def _age(created: str, now: datetime) -> str:
