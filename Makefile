@@ -40,19 +40,23 @@ verify: generate ## Fail when generated files differ from the committed ones
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
 	  (echo "untracked generated files: commit them" >&2; git status --short -- $(GENERATED); exit 1)
 
+.PHONY: vendor
+vendor: install ## Fetch the console's JavaScript pinned in its vendor.lock.json from the npm registry (integrity-checked); edit a version there to update
+	$(PY) -m tools.vendor_js
+
 .PHONY: lint
 lint: ## ruff (lint + format check) and the import contracts (engine/api stay pure)
-	$(BIN)/ruff check operator tests demo bench
-	$(BIN)/ruff format --check operator tests demo bench
+	$(BIN)/ruff check operator tests demo bench tools
+	$(BIN)/ruff format --check operator tests demo bench tools
 	PYTHONPATH=operator $(BIN)/lint-imports
 
 .PHONY: format
 format: ## Format the code with ruff
-	$(BIN)/ruff format operator tests demo bench
-	$(BIN)/ruff check --fix operator tests demo bench
+	$(BIN)/ruff format operator tests demo bench tools
+	$(BIN)/ruff check --fix operator tests demo bench tools
 
 .PHONY: typecheck
-typecheck: ## mypy --strict on operator/
+typecheck: ## mypy --strict on operator/ and tools/
 	$(BIN)/mypy
 
 .PHONY: test-unit

@@ -82,7 +82,7 @@ def test_an_opened_gate_tells_its_approvers_once_with_the_command(
     assert "0 of 2 approvals; 2 more from group qa or users alice, bob" in posted.text
     ns = story.namespace
     assert f"approve: kubectl appdeploy approve shop qa -n {ns}\n" in posted.text
-    assert f"console: {CONSOLE}/releases/{ns}/shop" in posted.text
+    assert f"console: {CONSOLE}/releases/{ns}/shop/gates/qa\n" in posted.text + "\n"
     assert payload(posted) == {"id": opened.id, "event": "GateOpened", "release": f"{ns}/shop",
                                "run": 1, "step": "qa", "ordinal": 0}  # fmt: skip
     # And the release's webhook gets the same event, signed, keyed by its record id

@@ -70,7 +70,10 @@ def test_the_console_link_is_in_the_message_when_a_console_is_configured() -> No
     sim.reconcile()
     sim.complete("build")
     text = records(sim, "GateOpened")[0].text
-    assert text.splitlines()[-1] == "console: https://appdeploy.example.com/releases/ns/rel"
+    assert (
+        text.splitlines()[-1]
+        == "console: https://appdeploy.example.com/releases/ns/rel/gates/qa-signoff"
+    )
 
 
 def test_a_reminder_goes_to_the_gate_channel_every_interval_threaded_under_the_opening() -> None:

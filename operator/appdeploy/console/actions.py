@@ -41,6 +41,12 @@ class Answer:
 
     ok: bool
     message: str
+    status: int = 0
+    """The page's HTTP status: the API server's when it refused, else 200 or 409."""
+
+    @property
+    def http_status(self) -> int:
+        return self.status or (200 if self.ok else 409)
 
 
 async def checked_form(request: web.Request) -> dict[str, str]:
@@ -66,8 +72,9 @@ async def decide(request: web.Request) -> web.Response:
     if answer is None:
         answer = await decision_outcome(kube, request, kind, gate, person.user)
     body = await read_body(kube, request)
-    status = 200 if answer.ok else 409
-    return page(request, "gate.html", status, answer=answer, **gate_page(body, request, person))
+    return page(
+        request, "gate.html", answer.http_status, answer=answer, **gate_page(body, request, person)
+    )
 
 
 async def act(request: web.Request) -> web.Response:
@@ -113,7 +120,7 @@ async def annotate(kube: Kube, request: web.Request, key: str, value: str) -> An
             return None
         except ApiError as error:
             if error.status != CONFLICT:
-                return Answer(False, error.message)
+                return Answer(False, error.message, error.status)
     return Answer(False, "the release kept changing; try again")
 
 
@@ -172,7 +179,7 @@ async def _release_answer(
     body = await read_body(kube, request)
     patch = await may_patch(kube, request.match_info["namespace"], request.match_info["name"])
     context = release_context(body, person, now(), patch)
-    return page(request, "release.html", 200 if answer.ok else 409, answer=answer, **context)
+    return page(request, "release.html", answer.http_status, answer=answer, **context)
 
 
 def _annotations(body: dict[str, Any]) -> dict[str, str]:

@@ -39,7 +39,8 @@ HEADERS = {
 }
 CSRF_COOKIE = "appdeploy_csrf"
 CSRF_FIELD = "csrf"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NEW_BROWSER: web.RequestKey[str] = web.RequestKey("new_browser_id", str)
+"""Set when this request gave the browser its CSRF cookie value."""
 
 
 class Guard:
@@ -53,14 +54,14 @@ class Guard:
 
     def browser_id(self, request: web.Request) -> str:
         """The per-browser value the CSRF token is bound to (set on first visit)."""
-        return request.cookies.get(CSRF_COOKIE) or request.get("new_browser_id", "")
+        return request.cookies.get(CSRF_COOKIE) or request.get(NEW_BROWSER, "")
 
     def token(self, request: web.Request) -> str:
         """The CSRF token forms of this page carry."""
         browser = self.browser_id(request)
         if not browser:
             browser = secrets.token_urlsafe(24)
-            request["new_browser_id"] = browser
+            request[NEW_BROWSER] = browser
         return hmac.new(self.secret, browser.encode(), hashlib.sha256).hexdigest()
 
     def refusal(self, request: web.Request, submitted: str) -> str:
@@ -85,7 +86,7 @@ class Guard:
         browser's first visit."""
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
-        browser = request.get("new_browser_id")
+        browser = request.get(NEW_BROWSER)
         if browser:
             # Cookies are turned into headers before this hook runs: add the header itself.
             secure = "; Secure" if self.secure else ""

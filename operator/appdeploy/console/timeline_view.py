@@ -52,7 +52,9 @@ def timeline(status: AppDeploymentStatus) -> list[Entry]:
         entries.append(
             Entry(at, note.run, "notification", f"{note.title} (to {note.channel}: {note.state})")
         )
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+    # Newest first; at the same second, what was recorded later comes first.
+    ordered = sorted(enumerate(entries), key=lambda pair: (pair[1].at, pair[0]), reverse=True)
+    return [entry for _, entry in ordered]
 
 
 def _decision(record: DecisionRecord) -> Entry:

@@ -75,7 +75,8 @@ def commands(state: RunState, gate: str) -> list[str]:
     ]
     if state.settings.console_url:
         base = state.settings.console_url.rstrip("/")
-        lines.append(f"console: {base}/releases/{namespace}/{release}")
+        # Straight to the gate's panel: the person lands where they decide.
+        lines.append(f"console: {base}/releases/{namespace}/{release}/gates/{gate}")
     return lines
 
 

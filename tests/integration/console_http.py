@@ -1,0 +1,50 @@
+"""A person's browser session with the console, spoken in plain HTTP (httpx).
+
+It keeps the console's cookies, reads the CSRF token out of the page it
+was given (as a browser submits the page's own form), and posts forms.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]+)"')
+ANSWER = re.compile(r'id="answer">(.*?)</p>', re.S)
+
+
+class Visitor:
+    """One browser: its cookies, optionally an ``Authorization`` header (an OIDC proxy)."""
+
+    def __init__(self, base: str, bearer: str = "") -> None:
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        self.base = base
+        self.http = httpx.Client(base_url=base, headers=headers, timeout=30)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(path, **kwargs)
+
+    def token_from(self, path: str) -> str:
+        page = self.get(path)
+        found = CSRF.search(page.text)
+        assert found, f"no form on {path}: {page.status_code} {page.text[:300]}"
+        return found.group(1)
+
+    def submit(self, page: str, action: str, **fields: str) -> httpx.Response:
+        """Submit a form of ``page`` to ``action``, from the console's own origin."""
+        token = self.token_from(page)
+        return self.http.post(action, data={"csrf": token, **fields}, headers={"Origin": self.base})
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def answer_of(response: httpx.Response) -> str:
+    """The answer box of a page after an action (the API server's words, HTML-unescaped)."""
+    import html
+
+    found = ANSWER.search(response.text)
+    assert found, f"no answer on the page: {response.status_code} {response.text[:500]}"
+    return html.unescape(found.group(1)).strip()

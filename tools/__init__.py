@@ -1,0 +1,1 @@
+"""Repository tools run by make targets, not shipped with appdeploy."""
