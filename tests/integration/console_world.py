@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 from selenium import webdriver
 
 from tests.cluster.clients import kubectl_argv
@@ -65,11 +66,18 @@ class ConsoleWorld:
 
 @contextmanager
 def console_world(
-    kubeconfig: Path, api_client: Any, logs: Path, prefix: str = "console"
+    kubeconfig: Path, api_client: Any, logs: Path, namespace: str = ""
 ) -> Iterator[ConsoleWorld]:
-    """A fresh namespace with a signing operator; everything stopped and deleted afterwards."""
+    """A fresh namespace (``namespace``, else a random console-…) with a signing operator;
+    everything stopped and deleted afterwards."""
     core = client.CoreV1Api(api_client)
-    namespace = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    if namespace:  # a previous run's may still be terminating
+        wait_for(
+            lambda: not _exists(core, namespace),
+            NAMESPACE_TIMEOUT,
+            f"namespace {namespace} to be gone",
+        )
+    namespace = namespace or f"console-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": namespace}})
     webhook = SignedWebhook(api_client, namespace, logs)
     operator = OperatorProcess(
@@ -93,6 +101,16 @@ def console_world(
         operator.stop()
         webhook.remove()
         core.delete_namespace(namespace)
+
+
+def _exists(core: Any, namespace: str) -> bool:
+    try:
+        core.read_namespace(namespace)
+    except ApiException as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
 
 
 def _tail(text: str, lines: int = 40) -> str:
