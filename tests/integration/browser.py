@@ -67,7 +67,7 @@ def open_browser() -> Iterator[webdriver.Chrome]:
 
 def console_log(driver: webdriver.Chrome) -> list[dict[str, Any]]:
     """The page console's entries since the last call (reading them drains them)."""
-    return list(driver.get_log("browser"))
+    return list(driver.get_log("browser"))  # type: ignore[no-untyped-call]
 
 
 def csp_violations(entries: list[dict[str, Any]]) -> list[str]:
@@ -127,7 +127,6 @@ def wait_for_text(
         shown = read(d, css)
         return shown if shown is not None and text in shown else False
 
-    found: str = _waiting(driver, timeout).until(
-        shows, f"{css} to show {text!r} within {timeout:g}s"
+    return str(
+        _waiting(driver, timeout).until(shows, f"{css} to show {text!r} within {timeout:g}s")
     )
-    return found
