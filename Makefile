@@ -124,3 +124,7 @@ bench: install ## Performance figures: 200 releases at once on a local cluster n
 .PHONY: bench-notifications
 bench-notifications: install ## 200 gates notifying a channel that answers in 2 s: reconcile and delivery latency, duplicates (BENCH_ARGS=...)
 	$(PY) -m bench.notifications $(BENCH_ARGS)
+
+.PHONY: bench-console
+bench-console: install ## The console: the list page with 1,000 releases, status write → DOM change in Chromium (BENCH_ARGS=...)
+	$(PY) -m bench.console $(BENCH_ARGS)

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cluster import ClusterError
 
+from bench.outputs import default_out_dir, publish
 from bench.report import render
 from bench.runner import Options, run
-
-
-def _default_out_dir() -> Path:
-    root = os.environ.get("APPDEPLOY_CACHE_DIR") or str(Path.home() / ".cache" / "appdeploy")
-    return Path(root) / "bench" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
-    out_dir: Path = args.out or _default_out_dir()
+    out_dir: Path = args.out or default_out_dir("bench")
     options = Options(
         releases=args.releases,
         workers=args.workers,
@@ -89,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     report = render(results)
     results.save(out_dir / "results.json")
-    (out_dir / "report.md").write_text(report)
-    print(report)
-    print(f"[bench] results, report and operator log in {out_dir}", file=sys.stderr)
+    publish(report, out_dir, "results, report and operator log")
     return 0
 
 

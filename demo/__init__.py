@@ -6,8 +6,10 @@ approving gates with ``kubectl appdeploy approve`` through the API server as
 themselves (impersonated), their decisions signed by the operator's admission
 webhook and verified, who was told what through which channel (and a
 reminder while QA waits), soak waits and a staged rollout, and the release
-ending ``Succeeded``. With ``--auto-approve`` it runs the approval commands itself
-(two people at the same moment at the QA gate) and its exit code says whether
+ending ``Succeeded``. Each person also gets a web console acting as them, so
+any gate can be approved from the browser instead. With ``--auto-approve`` it
+approves by itself (two people at the same moment at the QA gate, compliance
+through carol's console as her browser would) and its exit code says whether
 the release succeeded, so CI can run it as a smoke test of the whole stack.
 
 Modules: ``release`` builds the demo variant of the example (pure),
@@ -16,7 +18,10 @@ fake Slack, webhook, SMTP and PagerDuty servers they deliver to,
 ``cluster`` starts or reuses the control plane, ``install`` creates what the
 example needs in the cluster, ``webhooks`` registers the operator's admission
 webhooks on 127.0.0.1, ``approvers`` knows who approves which gate and how,
-``watch`` streams changes, ``view`` prints them, ``handoffs`` prints who was
-told what and what the providers received, ``session`` ties the loop
-together and ``__main__`` is the command line.
+``consoles`` runs a web console per person and approves through one,
+``prompt`` says what to run or open at a gate, ``leftover`` stops what a
+killed demo left running, ``watch`` streams changes, ``view`` prints them,
+``handoffs`` prints who was told what and what the providers received,
+``report`` how the release ended, ``session`` ties the loop together and
+``__main__`` is the command line.
 """

@@ -9,9 +9,12 @@ variant of ``examples/shop-ios-android.yaml`` and follows it live until it
 ends: each step, each approval, and who was told what through which channel.
 Exit status: 0 only when the release Succeeded and every notification
 reached its provider exactly once, 1 otherwise, 130 on Ctrl-C.
-The operator it started is always stopped and its webhook configurations
-removed; the cluster keeps running (for poking at it afterwards) unless
-``--stop-cluster``.
+It also runs a web console per person the demo plays (local mode, the
+admin kubeconfig with ``--as``/``--as-group``) and prints their URLs, so
+each gate can be approved from the browser as its approvers.
+The operator and consoles it started are always stopped and its webhook
+configurations removed; the cluster keeps running (for poking at it
+afterwards) unless ``--stop-cluster``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import argparse
 import signal
 import sys
 import time
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -30,13 +33,10 @@ from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import WaitTimeout
 from urllib3.exceptions import HTTPError
 
-from appdeploy.api.notifications import Notification
-from appdeploy.api.status import AppDeploymentStatus, Phase
-from appdeploy.cli.release_view import status_text
 from demo.approvers import PERSONAS, approver_groups
 from demo.channels import DemoChannels, demo_channels, load_channels, slack_conversations
 from demo.cluster import ClusterHandle, running_cluster, start_cluster, stop_cluster
-from demo.handoffs import received_summary
+from demo.consoles import DemoConsoles, cast
 from demo.install import (
     create_release,
     delete_previous,
@@ -56,6 +56,7 @@ from demo.release import (
     load_example,
     what_changed,
 )
+from demo.report import received, summary
 from demo.session import DemoFailed, Session
 from demo.view import Printer
 from demo.watch import Watches
@@ -68,6 +69,7 @@ CHANNELS_READY_TIMEOUT = 30.0
 LOOPBACK_PROVIDERS = "http://127.0.0.1:"
 OPERATOR_LOG = "demo-operator.log"
 OPERATOR_RECORD = "demo-operator.json"
+CONSOLES = "demo-consoles"
 WEBHOOK_PKI = "demo-webhook"
 
 
@@ -79,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         "--auto-approve",
         action="store_true",
         help="approve every gate by itself (kubectl appdeploy approve as the demo's "
-        "approvers, impersonated, two of them at the same moment); for CI",
+        "approvers, impersonated, two of them at the same moment; compliance in its "
+        "approver's web console, as a browser would); for CI",
     )
     parser.add_argument(
         "--timeout",
@@ -128,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                 began=began,
             )
     except KeyboardInterrupt:
-        printer.line("\ninterrupted: the operator is stopped; the release stays as it is")
+        printer.line(
+            "\ninterrupted: the operator and consoles are stopped; the release stays as it is"
+        )
         return 130
     except (ClusterError, DemoFailed, WaitTimeout, ApiException, RuntimeError) as error:
         printer.line(printer.paint(f"\ndemo failed: {_reason(error)}", "31"))
@@ -178,9 +183,10 @@ def run_demo(
 
     log = handle.run_dir / OPERATOR_LOG
     record = handle.run_dir / OPERATOR_RECORD
-    left = stop_leftover(record, log)
-    if left is not None:
-        printer.line(f"  stopped the operator an interrupted demo left running (pid {left})")
+    consoles = DemoConsoles(
+        handle.kubeconfig, handle.run_dir / CONSOLES, release.namespace, cast(release.spec)
+    )
+    _stop_leftovers({"operator": record, "web consoles": consoles.record}, printer)
     webhooks = demo_webhooks(api, handle.run_dir / WEBHOOK_PKI, release.namespace)
     remove_webhooks(api, webhooks.name)
     log.unlink(missing_ok=True)
@@ -189,6 +195,7 @@ def run_demo(
     # demo's reminders come seconds apart, under the default floor of 5m.
     notify_args = ["--allow-provider-url", LOOPBACK_PROVIDERS]
     notify_args += ["--min-reminder-interval", MIN_REMINDER_INTERVAL]
+    notify_args += ["--console-url", consoles.linked[1]]
     operator = OperatorProcess(
         handle.kubeconfig, log, ["-n", release.namespace, *webhooks.operator_args(), *notify_args]
     )
@@ -197,7 +204,7 @@ def run_demo(
     try:
         operator.start()
         assert operator.process is not None
-        remember(record, operator.process, log)
+        remember(record, [("demo-operator", operator.process, log)])
         webhooks.ensure_live()
         printer.line(
             "  operator running, serving its admission webhooks on "
@@ -205,6 +212,7 @@ def run_demo(
             f"with the key in Secret {KEY_SECRET} and verified (no --trust-unverified-approvals); "
             f"log: {log}"
         )
+        consoles.start()
         wait_for_channels_ready(api, release.namespace, channels.transports, CHANNELS_READY_TIMEOUT)
         printer.line(
             f"  the operator found every channel Ready (it may call the fakes: "
@@ -218,11 +226,19 @@ def run_demo(
             f"  applied {release.name}; follow it elsewhere with: kubectl --kubeconfig "
             f"{handle.kubeconfig} -n {release.namespace} get ad -w"
         )
+        consoles.show(printer, release.namespace, release.name)
         printer.line()
         watches = Watches(handle.kubeconfig, release.namespace, release.name)
         watches.follow_process(operator.process.wait)
         session = Session(
-            release, uid, handle.kubeconfig, auto_approve, printer, log, channels.transports
+            release,
+            uid,
+            handle.kubeconfig,
+            auto_approve,
+            printer,
+            log,
+            channels.transports,
+            consoles.urls(),
         )
         session.run(watches.start(), timeout)
         final = session.settle(watches, SETTLE_TIMEOUT)
@@ -231,12 +247,21 @@ def run_demo(
             session.stop()
         if watches is not None:
             watches.stop()
+        consoles.stop()
         _unregister(api, webhooks.name, printer)
         operator.stop()
         forget(record)
-    ended = _summary(final, printer, time.monotonic() - began)
-    delivered = _received(final, channels, providers, printer)
+    ended = summary(final, printer, time.monotonic() - began)
+    delivered = received(final, channels, providers, printer)
     return ended if delivered else 1
+
+
+def _stop_leftovers(records: dict[str, Path], printer: Printer) -> None:
+    """Stop what a killed demo left running (what -> its record), saying so."""
+    for what, record in records.items():
+        if left := stop_leftover(record):
+            pids = ", ".join(str(pid) for pid in left)
+            printer.line(f"  stopped the {what} an interrupted demo left running (pid {pids})")
 
 
 def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
@@ -248,7 +273,8 @@ def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
     printer.line(
         f"  installed the CRD; namespace {release.namespace} with service accounts "
         f"{', '.join(release.service_accounts)}, {len(release.secrets)} Secrets (dummy values), "
-        f"RBAC letting groups {', '.join(groups)} annotate releases"
+        f"RBAC letting groups {', '.join(groups)} annotate releases (and read their Events "
+        "and step logs, for the console)"
     )
     approver = next(iter(PERSONAS.values()))[0]
     allowed = may_patch(api, release.namespace, approver.user, approver.groups)
@@ -279,28 +305,6 @@ def _install_channels(
     )
 
 
-def _received(
-    final: dict[str, Any], channels: DemoChannels, providers: Providers, printer: Printer
-) -> bool:
-    """What each fake provider received, per channel; True if every message arrived once."""
-    records = [
-        Notification.model_validate(r) for r in (final.get("status") or {}).get("notifications", [])
-    ]
-    lines, problems = received_summary(records, channels, providers.received())
-    printer.line(printer.bold("What the fake providers received, per channel:"))
-    for text in lines:
-        printer.line(f"  {text}")
-    for problem in problems:
-        printer.line(printer.paint(f"  problem: {problem}", "31"))
-    if not problems:
-        printer.line(
-            f"  every one of the {len(records)} notifications arrived exactly once "
-            "(checked by record id: Slack metadata, Idempotency-Key, Message-ID, PagerDuty)"
-        )
-    printer.line()
-    return not problems
-
-
 def _unregister(api: Any, name: str, printer: Printer) -> None:
     """Remove the webhook configurations before their server stops (approvals would fail)."""
     try:
@@ -313,20 +317,6 @@ def _unregister(api: Any, name: str, printer: Printer) -> None:
 
 def _yes(allowed: bool) -> str:
     return "yes" if allowed else "no"
-
-
-def _summary(final: dict[str, Any], printer: Printer, took: float) -> int:
-    status = AppDeploymentStatus.model_validate(final.get("status") or {})
-    printer.line()
-    printer.line(
-        f"{printer.bold(str(final['metadata']['name']))} ended "
-        f"{printer.phase(str(status.phase), pad=False)} after {took:.0f}s"
-    )
-    printer.line()
-    for text in status_text(final, datetime.now().astimezone()).splitlines():
-        printer.line(f"  {text}" if text else "")
-    printer.line()
-    return 0 if status.phase is Phase.SUCCEEDED else 1
 
 
 def _goodbye(handle: ClusterHandle, release: DemoRelease, stop: bool, printer: Printer) -> None:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from appdeploy.api.spec import AppDeploymentSpec, GateSpec
 from appdeploy.engine.gates import may_decide
@@ -150,6 +151,20 @@ class Outcome:
     output: str
 
 
+class Approving(Protocol):
+    """An approval in flight: a command (RunningApproval) or a console's form (ConsoleApproval)."""
+
+    gate: str
+    approver: Approver
+    command: str
+    shown: str
+    """The line that says what was started."""
+
+    def finish(self) -> Outcome: ...
+
+    def stop(self) -> None: ...
+
+
 class RunningApproval:
     """One ``kubectl appdeploy approve`` in flight, as its own process.
 
@@ -162,10 +177,11 @@ class RunningApproval:
     ) -> None:
         self.gate = gate
         self.approver = who
-        shown = approve_argv(namespace, release, gate, who)
-        self.command = shell_command(shown)
+        typed = approve_argv(namespace, release, gate, who)
+        self.command = shell_command(typed)
+        self.shown = f"$ {self.command}"
         # kubectl runs the plugin with the same arguments; without kubectl, run the plugin.
-        argv = shown if shutil.which("kubectl") else [str(plugin_directory() / PLUGIN), *shown[2:]]
+        argv = typed if shutil.which("kubectl") else [str(plugin_directory() / PLUGIN), *typed[2:]]
         self.process = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,

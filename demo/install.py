@@ -6,8 +6,9 @@ committed schemas), the namespace, the service accounts and dummy Secrets the
 example references, the node labels its nodeSelectors ask for, the
 NotificationChannels it tells people through (pointed at the fake providers,
 with their Secrets), and the RBAC that lets the approver groups annotate
-releases, and nothing more: approvals then go through the API server's
-authorization as those people.
+releases and read what the web console shows of them (their Events, their
+steps' pod logs), and nothing more: approvals then go through the API
+server's authorization as those people.
 """
 
 from __future__ import annotations
@@ -97,7 +98,11 @@ def install_namespace(api: Any, release: DemoRelease, approver_groups: Iterable[
                 "apiGroups": [GROUP],
                 "resources": [PLURAL],
                 "verbs": ["get", "list", "watch", "patch"],
-            }
+            },
+            # What the console reads as the person: refusals and history
+            # (Events), a step's logs (its pod's log).
+            {"apiGroups": [""], "resources": ["events", "pods"], "verbs": ["list"]},
+            {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
         ],
     }
     _ensure_in(namespace, "role", rbac, role)

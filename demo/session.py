@@ -1,15 +1,17 @@
 """The demo's loop: follow the release, show it, and get its gates approved.
 
 It reacts only to what it is told (watch events, the operator exiting, an
-approval command ending) and never polls. At each waiting gate it either
-prints the commands a person runs (from any terminal: the watch sees what
-the operator records like any other change) or, with auto-approve, runs
-them itself, all of a gate's approvers at the same moment: the webhook
-moves each decision to its author's own key, so they never collide. The QA
-approvers first wait for the gate's first reminder to be delivered, so the
-hand-off lines show one. Once the run ended, it follows the release until
-every notification is settled (sent or given up), so the providers' tally
-that follows is complete.
+approval ending) and never polls. At each waiting gate it either prints the
+commands a person runs (from any terminal: the watch sees what the operator
+records like any other change) and the gate's page in each approver's web
+console, or, with auto-approve, approves by itself, all of a gate's
+approvers at the same moment: the webhook moves each decision to its
+author's own key, so they never collide. It runs the commands, except at
+one gate (``consoles.BY_CONSOLE``), which it approves through the
+approver's console as a browser would. The QA approvers first wait for the
+gate's first reminder to be delivered, so the hand-off lines show one.
+Once the run ended, it follows the release until every notification is
+settled (sent or given up), so the providers' tally that follows is complete.
 """
 
 from __future__ import annotations
@@ -30,15 +32,15 @@ from appdeploy.engine.gates import who_may_decide
 from demo.approvers import (
     REMINDED_FIRST,
     Approver,
+    Approving,
     Outcome,
     RunningApproval,
-    approve_argv,
     approvers_for,
     members_by_group,
-    shell_command,
-    shell_setup,
 )
+from demo.consoles import BY_CONSOLE, ConsoleApproval
 from demo.handoffs import HandoffView
+from demo.prompt import Prompt
 from demo.release import DemoRelease
 from demo.view import Printer, ReleaseView
 from demo.watch import EventSeen, Item, OperatorExited, ReleaseChanged, Watches, WatchTrouble
@@ -62,13 +64,15 @@ class Session:
     operator_log: Path
     transports: dict[str, str] = field(default_factory=dict)
     """Channel name -> transport, for the hand-off lines."""
+    consoles: dict[str, str] = field(default_factory=dict)
+    """User -> the URL of their web console (demo.consoles)."""
     view: ReleaseView = field(init=False)
     handoffs: HandoffView = field(init=False)
     body: dict[str, Any] | None = None
     announced: set[str] = field(default_factory=set)
     fired: set[tuple[str, str]] = field(default_factory=set)
-    running: dict[tuple[str, str], RunningApproval] = field(default_factory=dict)
-    """Approval commands in flight, by (gate, user)."""
+    running: dict[tuple[str, str], Approving] = field(default_factory=dict)
+    """Approvals in flight (commands, console forms), by (gate, user)."""
     report: Callable[[str, Callable[[], Item]], None] | None = None
     """Where an approval command's outcome goes once it ends (Watches.report)."""
     troubles: set[str] = field(default_factory=set)
@@ -200,24 +204,13 @@ class Session:
                 assert spec.notify is not None and spec.notify.remind is not None
                 every = spec.notify.remind.every
                 when = f", once the first reminder is out (every {format_duration(every)})"
-            line(self.printer.bold(f"  >> {heading}; approving as {names}{together}{when}"))
+            where = " in their web console" if self._by_console(gate) else ""
+            line(self.printer.bold(f"  >> {heading}; approving as {names}{where}{together}{when}"))
             return
-        line(self.printer.bold(f"  >> {heading}. Approve it as {names}, from any terminal:"))
-        if others:
-            line(f"     (distinctFrom: whoever approved {others} may not approve {gate})")
-        line()
-        if len(self.announced) == 1:
-            line(f"     {shell_setup(self.kubeconfig)}")
-        for approver in people:
-            argv = approve_argv(self.release.namespace, self.release.name, gate, approver)
-            line(f"     {shell_command(argv)}")
-        line()
-        if len(people) > 1:
-            line(
-                "     They may run at the same moment: the webhook signs each decision and "
-                "moves it to its\n     author's own key, so approvals never collide."
-            )
-            line()
+        prompt = Prompt(self.printer, self.kubeconfig, self.release.namespace,
+                        self.release.name, self.consoles)  # fmt: skip
+        for text in prompt.lines(heading, gate, people, others, first=len(self.announced) == 1):
+            line(text)
 
     def _decided_elsewhere(self, gate: str, status: AppDeploymentStatus) -> str:
         """Gates (distinctFrom, either way) already approved by someone: they may not decide."""
@@ -241,6 +234,10 @@ class Session:
                 if approver.user not in done and (step.name, approver.user) not in self.fired:
                     self._fire(step.name, approver)
 
+    def _by_console(self, gate: str) -> bool:
+        """Whether auto-approve decides ``gate`` through its approvers' consoles."""
+        return gate == BY_CONSOLE and all(a.user in self.consoles for a in self._approvers(gate))
+
     def _waits_for_reminder(self, gate: str) -> bool:
         """Whether the cast of ``gate`` approves only once reminded (it has reminders)."""
         spec = self.release.spec.step(gate).gate
@@ -258,11 +255,15 @@ class Session:
 
     def _fire(self, gate: str, approver: Approver) -> None:
         self.fired.add((gate, approver.user))
-        running = RunningApproval(
-            self.kubeconfig, self.release.namespace, self.release.name, gate, approver
-        )
+        namespace, name = self.release.namespace, self.release.name
+        running: Approving
+        if self._by_console(gate):
+            url = self.consoles[approver.user]
+            running = ConsoleApproval(url, namespace, name, gate, approver)
+        else:
+            running = RunningApproval(self.kubeconfig, namespace, name, gate, approver)
         self.running[(gate, approver.user)] = running
-        self.printer.line(self.printer.dim(f"     $ {running.command}"))
+        self.printer.line(self.printer.dim(f"     {running.shown}"))
         assert self.report is not None, "run() sets where outcomes go"
         self.report(f"approve {gate} as {approver.user}", running.finish)
 

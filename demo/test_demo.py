@@ -226,6 +226,7 @@ class _FakeApproval:
     def __init__(self, kubeconfig: Path, ns: str, name: str, gate: str, who: Approver) -> None:
         self.gate, self.approver = gate, who
         self.command = shell_command(approve_argv(ns, name, gate, who))
+        self.shown = f"$ {self.command}"
         self.stopped = False
         _FakeApproval.started.append(who.user)
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cluster import ClusterError
@@ -25,14 +23,10 @@ from bench.chaos.plan import Shape, make_plan
 from bench.chaos.report import render, save
 from bench.chaos.runner import Options, run
 from bench.chaos.verdict import checks
+from bench.outputs import default_out_dir, publish
 
 QUICK = Shape(releases=8, kills=4, apiserver_restarts=1, etcd_restarts=1, window=50.0)
 """--quick: every kind of fault once or more, about 1.5 minutes."""
-
-
-def _default_out_dir() -> Path:
-    root = os.environ.get("APPDEPLOY_CACHE_DIR") or str(Path.home() / ".cache" / "appdeploy")
-    return Path(root) / "chaos" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="[chaos] %(message)s", stream=sys.stderr)
     # The chaos's own clients meet refused connections on purpose; the report counts them.
     logging.getLogger("urllib3").setLevel(logging.ERROR)
-    out_dir: Path = args.out or _default_out_dir()
+    out_dir: Path = args.out or default_out_dir("chaos")
     plan = make_plan(shape_from(args))
     command = shlex.join(["python", "-m", "bench.chaos", *(sys.argv[1:] if argv is None else argv)])
     options = Options(args.cluster_name, args.keep_cluster, out_dir, args.timeout, command)
@@ -109,10 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     verdict = checks(outcome)
     report = render(outcome, verdict)
-    (out_dir / "report.md").write_text(report)
     save(outcome, verdict, out_dir / "results.json")
-    print(report)
-    print(f"[chaos] report, results, audit log and operator logs in {out_dir}", file=sys.stderr)
+    publish(report, out_dir, "report, results, audit log and operator logs", prefix="chaos")
     return 0 if all(check.passed for check in verdict) else 1
 
 

@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cluster import ClusterError
@@ -42,11 +40,7 @@ from bench.notifications.figures import compare, phase_figures
 from bench.notifications.report import render, save
 from bench.notifications.runner import Options, run
 from bench.notifications.shape import PHASES
-
-
-def _default_out_dir() -> Path:
-    root = os.environ.get("APPDEPLOY_CACHE_DIR") or str(Path.home() / ".cache" / "appdeploy")
-    return Path(root) / "bench-notifications" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+from bench.outputs import default_out_dir, publish
 
 
 def _phases(text: str) -> tuple[str, ...]:
@@ -101,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per fake request
-    out_dir: Path = args.out or _default_out_dir()
+    out_dir: Path = args.out or default_out_dir("bench-notifications")
     given = sys.argv[1:] if argv is None else argv
     options = Options(
         releases=args.releases,
@@ -126,9 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     compare(phases)
     report = render(results, phases)
     save(results, phases, out_dir / "results.json")
-    (out_dir / "report.md").write_text(report)
-    print(report)
-    print(f"[bench] results, report and operator log in {out_dir}", file=sys.stderr)
+    publish(report, out_dir, "results, report and operator log")
     return 0
 
 

@@ -27,6 +27,39 @@ KUBE_DNS = {
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
 }
 
+# The console in the cluster (tests/helm/test_console.py): alone (reached
+# with kubectl port-forward), and behind an Ingress wired to an OIDC proxy.
+CONSOLE_URL = "https://appdeploy.example.com"
+CONSOLE = with_webhook_from({"console": {"enabled": True, "url": CONSOLE_URL}})
+INGRESS_CONTROLLER = [
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+]
+CONSOLE_INGRESS = with_webhook_from(
+    {
+        "console": {
+            "enabled": True,
+            "url": CONSOLE_URL,
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "annotations": {
+                    "nginx.ingress.kubernetes.io/auth-url": (
+                        "http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth"
+                    ),
+                    "nginx.ingress.kubernetes.io/auth-signin": (
+                        "https://appdeploy.example.com/oauth2/start?rd=$escaped_request_uri"
+                    ),
+                    "nginx.ingress.kubernetes.io/auth-response-headers": "Authorization",
+                },
+                "tls": [
+                    {"secretName": "appdeploy-console-tls", "hosts": ["appdeploy.example.com"]}
+                ],
+            },
+            "networkPolicy": {"from": INGRESS_CONTROLLER},
+        }
+    }
+)
+
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": with_webhook_from(),
     "namespaced": with_webhook_from({"watchNamespaces": ["team-a", "team-b"]}),

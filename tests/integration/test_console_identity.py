@@ -95,6 +95,11 @@ def test_client_mode_acts_with_the_visitors_own_token_and_nothing_else(
     [approval] = releases.status("shop").step("qa-signoff").approvals
     assert (approval.user, approval.verified) == (bot, True)
 
+    # Insights are read as the bot too: the release it can see, and its gate's wait.
+    learned = anonymous.get(f"/insights?namespace={namespace}&last=5")
+    assert learned.status_code == 200 and 'id="app-shop"' in learned.text
+    assert "Median wait per gate and approver group, shop" in learned.text
+
     # And an OIDC proxy's Authorization header works the same, with no cookie at all.
     proxied = Visitor(client_console.url, bearer=bot_token)
     assert f"{bot}</strong>" in proxied.get(f"/releases/{namespace}/shop").text

@@ -1,14 +1,16 @@
 """``make demo``'s hand-offs on the real control plane: who was told what, and what arrived.
 
 The demo runs as ``make demo AUTO_APPROVE=1`` runs it (the real operator
-process, its admission webhooks, approvals by impersonated people), on the
-session's cluster, delivering to the fake providers this test holds, so
-what each provider received is checked here, not only as the demo reports it.
+process, its admission webhooks, approvals by impersonated people, one
+through that person's web console), on the session's cluster, delivering to
+the fake providers this test holds, so what each provider received is
+checked here, not only as the demo reports it.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,9 +27,11 @@ from kubernetes import client
 from appdeploy.api.notifications import DeliveryState
 from appdeploy.api.status import AppDeploymentStatus
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
+from tests.cluster.ports import is_listening
 
 DEMO_TIMEOUT = 240.0
 QA = "alice@example.com, bob@example.com (group qa)"
+CONSOLE = re.compile(r"^ {5}(\S+) \(.*?\)\s+http://127\.0\.0\.1:(\d+)/releases/", re.M)
 
 
 def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
@@ -62,6 +66,8 @@ def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
         )
         assert "→ releases (webhook): shop 4.12.0: released" in told
         assert "every one of the" in shown and "arrived exactly once" in shown
+        consoles = {user: int(port) for user, port in CONSOLE.findall(shown)}
+        assert list(consoles) == [f"{n}@example.com" for n in ("alice", "bob", "carol", "dave")]
 
         # And every record in the outbox is Sent and reached its provider exactly once
         body = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
@@ -96,3 +102,22 @@ def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
         )
         assert set(mails) == by_channel["compliance-mail"] and set(mails.values()) == {1}
         assert providers.pagerduty.events == []  # nobody waited 24 (demo) hours for QA
+
+        # And compliance was approved in carol's web console, as her browser submits the
+        # gate page's form: the webhook signed it as her, the operator verified it
+        gate = f"/releases/{release.namespace}/{release.name}/gates/compliance"
+        console = f"http://127.0.0.1:{consoles['carol@example.com']}"
+        assert f"carol@example.com's console: POST {console}{gate}/approve" in shown
+        answer = "carol@example.com: Approved compliance as carol@example.com; the gate is "
+        assert answer in shown
+        compliance = next(step for step in status.steps if step.name == "compliance")
+        [carol] = compliance.approvals
+        assert (carol.user, carol.verified) == ("carol@example.com", True)
+        assert carol.comment == "scan clean, release notes reviewed"
+        # And notifications link to the gate's page in alice's console (--console-url)
+        alice = f"http://127.0.0.1:{consoles['alice@example.com']}"
+        link = f"console: {alice}/releases/{release.namespace}/{release.name}/gates/qa-signoff"
+        assert any(link in text for p in providers.slack.posts() for text in [p.text, *p.updates])
+        # And every console was stopped with the demo
+        assert not any(is_listening(port) for port in consoles.values())
+        assert not (tmp_path / "demo-consoles" / "running.json").exists()

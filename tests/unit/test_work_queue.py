@@ -6,9 +6,18 @@ import asyncio
 import itertools
 import random
 import threading
-import time
+import types
+from collections.abc import Generator
 
 from appdeploy.controller.queue import WorkQueue
+
+WAKE_TIMEOUT = 5.0
+
+
+@types.coroutine
+def yield_to_the_loop() -> Generator[None, None, None]:
+    """Give the loop one turn (what a reconcile's first await does)."""
+    yield
 
 
 def test_bursts_coalesce_and_a_key_is_never_handed_out_twice_at_once() -> None:
@@ -90,8 +99,6 @@ def test_many_threads_adding_at_once_lose_no_key_and_never_overlap() -> None:
                     queue.add(key)
                 except Exception as error:  # a thread's exception would otherwise vanish
                     errors.append(repr(error))
-                if chooser.random() < 0.1:
-                    time.sleep(0.0005)  # spread the adds over the workers' waits
 
         async def worker() -> None:
             while True:
@@ -102,7 +109,7 @@ def test_many_threads_adding_at_once_lose_no_key_and_never_overlap() -> None:
                 with lock:
                     started_at[key] = next(counter)
                 reconciles[key] += 1
-                await asyncio.sleep(0)  # let other workers and wake-ups interleave
+                await yield_to_the_loop()  # other workers and wake-ups run while it holds the key
                 holding.discard(key)
                 queue.done(key)
                 check_settled()
@@ -144,3 +151,55 @@ def test_add_after_from_another_thread_fires_on_the_loop() -> None:
         assert await asyncio.wait_for(queue.get(), timeout=5) == "a"
 
     asyncio.run(story())
+
+
+def test_an_add_from_a_thread_wakes_a_worker_parked_on_an_empty_queue() -> None:
+    """The wake-up must reach a loop asleep in select: nothing else would wake it.
+
+    Each round the worker parks on an empty queue; only once it is suspended
+    (a callback the loop runs after the worker's step) does the thread add a
+    key, then wait for the worker to take it. A wake-up set from the thread
+    without waking the loop leaves the worker asleep and the round times out.
+    """
+    rounds = 20
+    parked, taken = threading.Event(), threading.Event()
+    problems: list[str] = []
+
+    def producer(queue: WorkQueue[str]) -> None:
+        for index in range(rounds):
+            if not parked.wait(WAKE_TIMEOUT):
+                problems.append(f"round {index}: the worker never parked")
+                return
+            parked.clear()
+            try:
+                queue.add(f"key-{index}")
+            except Exception as error:  # asyncio's debug mode refuses loop-only calls
+                problems.append(f"round {index}: add() raised {error!r}")
+                return
+            if not taken.wait(WAKE_TIMEOUT):
+                problems.append(f"round {index}: the parked worker was never woken")
+                return
+            taken.clear()
+
+    async def story() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        queue: WorkQueue[str] = WorkQueue()
+        queue.bind(loop)
+        thread = threading.Thread(target=producer, args=(queue,))
+        thread.start()
+        for _ in range(rounds):
+            loop.call_soon(parked.set)  # runs once this task is suspended in get()
+            key = await asyncio.wait_for(queue.get(), timeout=3 * WAKE_TIMEOUT)
+            queue.done(key)
+            taken.set()
+        await asyncio.to_thread(thread.join)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(story())
+    except TimeoutError:
+        pass  # the producer says which round was lost
+    finally:
+        loop.close()
+    assert problems == []

@@ -265,3 +265,46 @@ Fail then blocks only what it would refuse. Arguments: root, path, resource.
       expression: {{ printf "!(request.userInfo.username in %s)" ($root.Values.stepObjects.podCreators | toJson) | quote }}
     {{- end }}
 {{- end -}}
+
+{{/*
+The console's names and labels. Its own app.kubernetes.io/name: the
+operator's selectors (Deployment, Service, NetworkPolicy) match name and
+instance only, and a Deployment's selector cannot change on upgrade, so a
+shared name would put console pods behind the webhook Service and under the
+operator's NetworkPolicy.
+*/}}
+{{- define "appdeploy.consoleName" -}}
+{{- printf "%s-console" (include "appdeploy.fullname" .) -}}
+{{- end -}}
+
+{{- define "appdeploy.consoleSelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-console
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "appdeploy.consoleLabels" -}}
+{{ include "appdeploy.consoleSelectorLabels" . }}
+app.kubernetes.io/component: console
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/*
+Egress to the API server (networkPolicy.apiServer), the same rule for the
+operator and the console: its ports and, if given, its addresses.
+*/}}
+{{- define "appdeploy.apiServerEgress" -}}
+- ports:
+    {{- range .Values.networkPolicy.apiServer.ports }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+  {{- with .Values.networkPolicy.apiServer.cidrs }}
+  to:
+    {{- range . }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  {{- end }}
+{{- end -}}

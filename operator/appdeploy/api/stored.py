@@ -8,6 +8,7 @@ ignored rather than fatal, so a view never breaks on what is there.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,8 +24,12 @@ from appdeploy.api.validation import parse_spec
 def read_release(body: Mapping[str, Any]) -> tuple[AppDeploymentSpec | None, AppDeploymentStatus]:
     """The spec (None if invalid) and status of a stored AppDeployment."""
     try:
-        # The operator already judged it against the cluster's policy; show what is there.
-        spec: AppDeploymentSpec | None = parse_spec(body.get("spec") or {}, ADMIN_ALLOWS_ALL)
+        # The operator already judged it against the cluster's policy and its
+        # reminder floor (--min-reminder-interval), which a view cannot know: show
+        # what is there, with neither applied again.
+        spec: AppDeploymentSpec | None = parse_spec(
+            body.get("spec") or {}, ADMIN_ALLOWS_ALL, remind_floor=timedelta(0)
+        )
     except InvalidSpec:
         spec = None
     try:

@@ -57,6 +57,13 @@ def add_console_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         metavar="URL",
         help="the URL people reach the console at (links; the same-origin check)",
     )
+    parser.add_argument(
+        "--csrf-secret-file",
+        default="",
+        metavar="FILE",
+        help="the secret CSRF tokens are signed with, shared by every replica (default: a "
+        "random one per process, so open forms go stale on restart)",
+    )
     parser.set_defaults(handler=run_console)
 
 
@@ -66,6 +73,7 @@ def run_console(args: argparse.Namespace) -> int:
         ConsoleOptions,
         is_loopback,
         parse_address,
+        read_secret,
         serve,
     )
 
@@ -91,6 +99,7 @@ def run_console(args: argparse.Namespace) -> int:
             api_server=args.api_server,
             api_ca=args.api_ca or IN_CLUSTER_CA,
             public_url=args.public_url,
+            csrf_secret=read_secret(args.csrf_secret_file),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

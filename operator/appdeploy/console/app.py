@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from appdeploy.console import actions, live, pages, signin
+from appdeploy.console import actions, insights_page, live, pages, signin
 from appdeploy.console.kube import ApiError, NotSignedIn
 from appdeploy.console.render import page
 from appdeploy.console.session import CONSOLE, Console
@@ -66,6 +66,7 @@ def build_app(console: Console) -> web.Application:
             web.post(release + "/gates/{gate}/{kind:approve|reject}", actions.decide),
             web.post(release + "/{what:retry|cancel}", actions.act),
             web.get(release + "/steps/{step}/logs", pages.step_logs),
+            web.get("/insights", insights_page.show_insights),
             web.static("/static", STATIC, follow_symlinks=False),
         ]
     )

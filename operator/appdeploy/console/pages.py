@@ -34,21 +34,25 @@ async def viewer(request: web.Request) -> tuple[Kube, Person]:
     return kube, await person_of(request, kube)
 
 
-async def list_releases(request: web.Request) -> web.Response:
-    kube, person = await viewer(request)
+async def visible_releases(
+    request: web.Request, kube: Kube
+) -> tuple[str, list[dict[str, Any]], str]:
+    """(namespace, releases, notice): of the ``namespace`` filter, else every namespace; when
+    RBAC refuses the cluster-wide list, none, and a notice asking for a namespace."""
     namespace = request.query.get("namespace", console_of(request).namespace).strip()
-    app, phase = request.query.get("app", ""), request.query.get("phase", "")
-    notice = ""
     try:
         listed = await kube.request("GET", release_path(namespace or None))
     except ApiError as error:
         if error.status != 403 or namespace:
             raise
-        listed, notice = (
-            {"items": []},
-            (f"{error.message}. Pick a namespace you may read in the filter above."),
-        )
-    items: list[dict[str, Any]] = listed.get("items") or []
+        return namespace, [], f"{error.message}. Pick a namespace you may read in the filter above."
+    return namespace, list(listed.get("items") or []), ""
+
+
+async def list_releases(request: web.Request) -> web.Response:
+    kube, person = await viewer(request)
+    app, phase = request.query.get("app", ""), request.query.get("phase", "")
+    namespace, items, notice = await visible_releases(request, kube)
     moment = now()
     rows = release_rows(items, moment)
     return page(

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from appdeploy.console.bars import short_duration
 from appdeploy.console.security import CSRF_FIELD
 from appdeploy.console.session import console_of
 
@@ -22,6 +23,7 @@ ENVIRONMENT = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENVIRONMENT.filters["duration"] = short_duration
 
 
 def fragment(template: str, **context: Any) -> str:

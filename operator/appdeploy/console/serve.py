@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -33,6 +34,8 @@ class ConsoleOptions:
     api_server: str = ""
     api_ca: str = IN_CLUSTER_CA
     public_url: str = ""
+    csrf_secret: bytes | None = None
+    """Shared by every replica; None: a random one for this process."""
 
     @property
     def url(self) -> str:
@@ -45,7 +48,7 @@ def parse_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"--address {address!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
+        raise ValueError(f"--address {address}: expected HOST:PORT, e.g. 127.0.0.1:8765")
     return host, int(port)
 
 
@@ -68,8 +71,24 @@ def make_cluster(options: ConsoleOptions) -> Cluster:
 def make_console(options: ConsoleOptions) -> Console:
     """The console's shared parts for ``options``."""
     secure = urlsplit(options.public_url).scheme == "https"
-    guard = Guard(origin=_origin(options.public_url), secure=secure)
+    guard = Guard(options.csrf_secret, origin=_origin(options.public_url), secure=secure)
     return Console(make_cluster(options), guard, options.client_auth, options.namespace)
+
+
+MIN_SECRET = 32
+
+
+def read_secret(path: str) -> bytes | None:
+    """The CSRF secret in ``path`` (None without a path); ValueError naming the flag."""
+    if not path:
+        return None
+    try:
+        secret = Path(path).read_bytes().strip()
+    except OSError as error:
+        raise ValueError(f"--csrf-secret-file {path}: {error.strerror}") from None
+    if len(secret) < MIN_SECRET:
+        raise ValueError(f"--csrf-secret-file {path}: needs at least {MIN_SECRET} bytes")
+    return secret
 
 
 def _origin(url: str) -> str:

@@ -1,8 +1,11 @@
-"""How long people take: gate waits and the time to a gate's first decision (docs/notifications.md).
+"""How long people take: gate waits and the time to a gate's first decision (docs/operator.md).
 
 Observed from the status a reconcile wrote, compared with the one it read,
 so each gate is counted once per opening: a pass that lost its write race
-wrote nothing and observes nothing.
+wrote nothing and observes nothing. A wait is labelled with the release's app
+and the one approver group it is credited to (appdeploy.engine.gate_groups),
+within label budgets (appdeploy.controller.label_budget): the first 100 apps,
+the first 200 (app, group) pairs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from prometheus_client import Histogram
 
 from appdeploy.api.spec import StepType
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
+from appdeploy.controller.label_budget import APPS, GATE_GROUPS, OTHER
+from appdeploy.engine.gate_groups import approver_groups, waited_on
 
 # A gate waits minutes to days: buckets from a minute to a week.
 _BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
@@ -21,8 +26,8 @@ _BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
 GATE_WAIT = Histogram(
     "appdeploy_gate_wait_seconds",
     "Time a gate waited, from opening to its outcome "
-    "(Approved, ApprovedAtDeadline, Rejected, TimedOut, Cancelled)",
-    ["outcome"],
+    "(Approved, ApprovedAtDeadline, Rejected, TimedOut, Cancelled), by app and approver group",
+    ["app", "group", "outcome"],
     buckets=_BUCKETS,
 )
 FIRST_DECISION = Histogram(
@@ -32,8 +37,14 @@ FIRST_DECISION = Histogram(
 )
 
 
-def observe_gates(before: Mapping[str, Any] | None, after: AppDeploymentStatus) -> None:
+def observe_gates(
+    before: Mapping[str, Any] | None,
+    after: AppDeploymentStatus,
+    spec: Mapping[str, Any],
+) -> None:
     """Record the gates that ended, or got their first decision, in this write."""
+    app = APPS.value(str(spec.get("app") or ""))
+    groups = approver_groups(spec)
     old = {
         str(step.get("name")): step
         for step in ((before or {}).get("steps") or [])
@@ -46,7 +57,9 @@ def observe_gates(before: Mapping[str, Any] | None, after: AppDeploymentStatus) 
         previous = old.get(step.name, {}) if same_run else {}
         was_waiting = previous.get("phase") == str(StepPhase.WAITING)
         if was_waiting and step.phase.is_done and step.finished_at is not None:
-            GATE_WAIT.labels(_outcome(step)).observe(
+            group = waited_on(groups.get(step.name, ()), step)
+            group = group if GATE_GROUPS.admits(f"{app}\n{group}") else OTHER
+            GATE_WAIT.labels(app, group, _outcome(step)).observe(
                 (step.finished_at - step.started_at).total_seconds()
             )
         first = _first_decision(step)

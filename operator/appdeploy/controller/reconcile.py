@@ -24,6 +24,7 @@ from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.channels import ChannelCache, channel_state, named_channels
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.gate_metrics import observe_gates
+from appdeploy.controller.release_metrics import observe_release
 from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Settings, plan
 from appdeploy.engine.inputs import ChannelState
 from appdeploy.k8s.annotations import read_requests
@@ -89,7 +90,9 @@ class Reconciler:
             return RETRY_SOON
         metrics.RECONCILES.labels("ok").inc()
         if applied.status_written and result.stored_status is None:
-            observe_gates(release.get("status"), result.status)
+            spec = release.get("spec") or {}
+            observe_gates(release.get("status"), result.status, spec)
+            observe_release(release.get("status"), result.status, spec)
         self.phases.set(key, str(result.status.phase))
         for event in result.of_type(PostEvent):
             metrics.EVENTS.labels(str(event.type), str(event.reason)).inc()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from appdeploy.api.stored import read_release
 from appdeploy.console.gate_view import gate_panel
+from appdeploy.console.page_context import gate_context
 from appdeploy.console.person import Person, decision_verdict
 from appdeploy.console.releases_view import gates_for
-from appdeploy.engine import DecisionKind
+from appdeploy.engine import DecisionKind, Settings
 from tests.unit.console.stories import body_of, gates_waiting
+from tests.unit.harness import Simulation, load_spec
 
 ALICE = Person("alice", ("qa", "system:authenticated"))
 BOB = Person("bob", ("qa",))
@@ -88,3 +92,18 @@ def test_waiting_on_me_lists_only_gates_the_person_may_decide_now() -> None:
 def test_the_person_label_hides_system_groups() -> None:
     assert ALICE.label == "alice (qa)"
     assert Person("admin", ("system:masters",)).label == "admin"
+
+
+def test_a_release_reminding_under_the_default_floor_still_shows_its_gates() -> None:
+    # An operator run with --min-reminder-interval 1s (as make demo runs it) accepted
+    # remind.every 4s; views cannot know that setting and must not judge it again.
+    spec = load_spec("gates")
+    spec["steps"][0]["gate"]["notify"] = {"channels": ["qa"], "remind": {"every": "4s"}}
+    sim = Simulation(spec, settings=Settings(remind_floor=timedelta(seconds=1)))
+    sim.reconcile()
+    body = body_of(sim)
+    assert body["status"]["phase"] == "AwaitingApproval"  # the operator took it
+    spec_read, _ = read_release(body)
+    assert spec_read is not None
+    context = gate_context(body, "qa", ALICE, sim.now)
+    assert context["panel"].approve.may
