@@ -102,6 +102,10 @@ cluster-status: ## Show the local control plane's processes and health
 demo: install ## Run a release end to end on the local control plane, approvals signed, people notified through fakes on 127.0.0.1 (AUTO_APPROVE=1: approve by itself)
 	$(PY) -m demo $(if $(filter-out 0 false no,$(AUTO_APPROVE)),--auto-approve) $(DEMO_ARGS)
 
+.PHONY: screenshots
+screenshots: install ## Retake docs/images/console-*.png: the console in headless Chromium on a cluster named screenshots (SCREENSHOT_ARGS="--kubeconfig FILE": any running one)
+	$(PY) -m demo.screenshots $(SCREENSHOT_ARGS)
+
 FUZZ_EXAMPLES ?= 10000
 FUZZ_SEED ?= 0
 
