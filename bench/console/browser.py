@@ -11,24 +11,12 @@ the same machine (``clock_offset`` checks by how much).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
+from tests.integration.browser import open_browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARGUMENTS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-proxy-server",  # the console is on loopback; nothing leaves the machine
-    "--disable-background-networking",
-)
+__all__ = ["open_browser"]  # the stories' headless Chromium, reused
 
 # arguments: the pattern whose group 1 is the sequence number, the SSE event (sse-swap name)
 # that fills the element, the element's CSS selector. For each number, records when the
@@ -60,20 +48,6 @@ if (key in bench.seen) done(bench.seen[key]); else bench.waiters[key] = done;
 """
 CLOCK_READINGS = 20
 NOW = "return performance.timeOrigin + performance.now();"
-
-
-@contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
-    """A headless Chromium, quit afterwards."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ARGUMENTS:
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def observe(driver: Any, pattern: str, event: str, selector: str) -> None:

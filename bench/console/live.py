@@ -138,7 +138,7 @@ def measure(
         )
         watch.start()
         cleanup.callback(watch.stop)
-        driver = cleanup.enter_context(browser.chromium())
+        driver = cleanup.enter_context(browser.open_browser())
         driver.get(page)
         browser.observe(driver, PATTERN.pattern, EVENT, CELL)
         run.clock_offsets.append(browser.clock_offset(driver))

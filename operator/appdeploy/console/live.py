@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from appdeploy.console.follow import changes
 from appdeploy.console.kube import ApiError
@@ -59,7 +60,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await response.write(sse_event(event_name, html))
         await response.write(sse_event("deleted", "<p>This release was deleted.</p>"))
     except ApiError as error:
-        await response.write(sse_event("problem", f"<p>{error.message}</p>"))
+        await response.write(sse_event("problem", str(Markup("<p>{}</p>").format(error.message))))
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

@@ -92,7 +92,7 @@ def gates_for(
                     version=str(spec.get("version") or ""),
                     gate=name,
                     description=str(step.get("message") or ""),
-                    deadline=str(step.get("deadline") or ""),
+                    deadline=str(step.get("deadline") or "").replace("T", " "),
                 )
             )
     return sorted(found, key=lambda gate: gate.deadline or "~")
