@@ -3,8 +3,8 @@
 It stages four releases on the local control plane (one waiting at QA with
 one of two approvals in, one released, one failed, one building), with the
 operator signing every decision, opens ``appdeploy console`` as bob (group
-qa) in headless Chromium and saves the releases list, the release page and
-the gate panel as PNGs (docs/images/console-*.png). The window is the
+qa) in headless Chromium and saves the releases list, the release page,
+the gate panel and one app's insights as PNGs (docs/images/console-*.png). The window is the
 stories' fixed size, so a page looks the same from one run to the next (its
 clock times aside). Runs on a cluster of its own (``--cluster``, started
 and stopped unless it was already running) or any cluster
@@ -112,6 +112,9 @@ def take(world: ConsoleWorld, driver: webdriver.Chrome, name: str, out: Path) ->
     wait_for_text(driver, "#verdict", "You may decide")
     wait_for_element(driver, "#comment").send_keys("tested on Pixel 8")
     shoot(driver, out / "console-gate.png")
+    driver.get(f"{console.url}/insights?namespace={world.namespace}&app=wallet")
+    wait_for_element(driver, "section.insights svg.chart")
+    shoot(driver, out / "console-insights.png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,8 @@ def add_console_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         description=SUMMARY + ". Local mode (the default) acts with your kubeconfig's "
         "credentials, like kubectl proxy, and --as/--as-group pass through as impersonation. "
         "Client mode (--auth client, in a cluster) acts with each visitor's own bearer token "
-        "and holds no rights of its own.",
+        "and holds no rights of its own. -n opens the list on a namespace (default: every "
+        "namespace you may list).",
         epilog=exit_codes_help({OK: "stopped", 2: "usage error"}),
         formatter_class=HelpFormatter,
     )
