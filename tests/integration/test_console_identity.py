@@ -143,3 +143,23 @@ def test_retry_and_cancel_need_rbac_and_a_forced_post_changes_nothing(
 
     after = releases.get("slow")
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+
+
+def test_a_failed_step_is_retried_from_its_row_as_the_person(
+    cluster: Any, releases: Releases, tmp_path: Path
+) -> None:
+    namespace = releases.namespace
+    releases.apply(
+        "flaky", release_spec(run_step("build", exit_code=1, fail_attempts=1, retries={"limit": 0}))
+    )
+    releases.wait_for("flaky", phase="Failed")
+    with ConsoleProcess.as_person(cluster.kubeconfig, tmp_path / "c.log", "alice",
+                                  ["qa"]) as console:  # fmt: skip
+        visitor = Visitor(console.url)
+        page = f"/releases/{namespace}/flaky"
+        assert 'class="retry-step"' in visitor.get(page).text
+        answer = visitor.submit(page, f"{page}/retry", step="build")
+        assert answer.status_code == 200, answer_of(answer)
+    releases.wait_for("flaky", phase="Succeeded")
+    [retry] = [d for d in releases.status("flaky").decisions if d.kind == "retry"]
+    assert (retry.user, retry.target, retry.verified) == ("alice", "build", True)
