@@ -35,7 +35,7 @@ def test_defaults_cover_every_app_and_deny() -> None:
     [
         ({}, "spec.requireGates: required field is missing"),
         ({"requireGates": []}, "spec.requireGates: List should have at least 1 item"),
-        ({"requireGates": [GATE, GATE]}, "spec.requireGates: Value error, names compliance"),
+        ({"requireGates": [GATE, GATE]}, "spec.requireGates: names compliance more than once"),
         ({"requireGates": [GATE], "apps": []}, "spec.apps: List should have at least 1 item"),
         ({"requireGates": [GATE], "enforcement": "Block"}, "spec.enforcement: Input should be"),
         (
@@ -71,7 +71,10 @@ def test_defaults_cover_every_app_and_deny() -> None:
             "spec.namespaceSelector.matchExpressions[0]: Exists and DoesNotExist take no values",
         ),
         ({"requireGates": [GATE], "breakGlass": {"groups": []}}, "spec.breakGlass.groups: List"),
-        ({"requireGates": [GATE], "forbid": {"namedApprovers": "yes"}}, "spec.forbid.namedApprovers"),
+        (
+            {"requireGates": [GATE], "forbid": {"namedApprovers": "yes"}},
+            "spec.forbid.namedApprovers",
+        ),
     ],
 )
 def test_bad_policies_are_refused_naming_the_field(spec: dict[str, Any], expected: str) -> None:

@@ -19,7 +19,7 @@ from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
 from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.policy_judge import LoadedPolicies, add_policy_arguments, judge, load_policies
-from appdeploy.cli.release_check import Checked, FileProblem, check_files
+from appdeploy.cli.release_check import Checked, check_files
 
 EXIT_CODES = {
     OK: "every AppDeployment found is valid (or there was none to check), and breaks no "
@@ -34,7 +34,8 @@ examples:
   appdeploy validate releases/            every *.yaml and *.yml below releases/
   appdeploy validate --strict shop.yaml   also fail on documents that are not AppDeployments
   kubectl appdeploy validate -q a.yaml b.yaml
-  appdeploy validate --policies policies/ --namespace-labels appdeploy.dev/tier=production releases/"""
+  appdeploy validate --policies policies/ \\
+      --namespace-labels appdeploy.dev/tier=production releases/"""
 
 
 def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -140,8 +141,8 @@ def _judged(
     for warning in judgement.warned:
         print(warning, file=sys.stderr)
     applied = [f"ReleasePolicy {policy.name}" for policy in judgement.applied]
-    denied: tuple[FileProblem, ...] = tuple(judgement.denied)
-    return replace(checked, problems=checked.problems + denied), applied
+    denied = sorted(judgement.denied, key=lambda problem: problem.line or 0)
+    return replace(checked, problems=(*checked.problems, *denied)), applied
 
 
 def _note_unused(loaded: LoadedPolicies, used: set[str], args: argparse.Namespace) -> None:
