@@ -1,8 +1,8 @@
 """The commands that need no cluster: validate, graph, policy explain, schema, crd.
 
-They import only ``appdeploy.api`` (never kopf or the kubernetes client), so
-they start fast in pre-commit hooks and CI jobs and work without a
-kubeconfig.
+They import only ``appdeploy.api`` and the pure ``appdeploy.engine`` (never
+kopf or the kubernetes client), so they start fast in pre-commit hooks and CI
+jobs and work without a kubeconfig.
 """
 
 from __future__ import annotations
