@@ -17,7 +17,7 @@ from appdeploy.api.channels import (
     NotificationChannelSpec,
     NotificationChannelStatus,
 )
-from appdeploy.api.crd import GROUP, appdeploy_crd, generate_main, render_yaml
+from appdeploy.api.crd import GROUP, appdeploy_crd, generate_main, object_schema, render_yaml
 from appdeploy.api.structural_schema import structural_schema
 
 CHANNEL_CRD_NAME = f"{CHANNEL_PLURAL}.{GROUP}"
@@ -31,20 +31,11 @@ _PRINTER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 
 def build_channel_crd() -> dict[str, Any]:
     """The CustomResourceDefinition of ``notificationchannels.appdeploy.dev`` as a plain dict."""
-    schema = {
-        "description": "Where appdeploy tells people it is their turn: one of "
-        + ", ".join(TRANSPORTS)
-        + ".",
-        "type": "object",
-        "required": ["spec"],
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": structural_schema(NotificationChannelSpec, {}),
-            "status": structural_schema(NotificationChannelStatus, {"conditions": ("type",)}),
-        },
-    }
+    schema = object_schema(
+        "Where appdeploy tells people it is their turn: one of " + ", ".join(TRANSPORTS) + ".",
+        structural_schema(NotificationChannelSpec, {}),
+        structural_schema(NotificationChannelStatus, {"conditions": ("type",)}),
+    )
     return appdeploy_crd(CHANNEL_KIND, CHANNEL_PLURAL, ["nch"], _PRINTER_COLUMNS, schema)
 
 

@@ -111,6 +111,24 @@ def appdeploy_crd(
     }
 
 
+def object_schema(description: str, spec: Schema, status: Schema | None = None) -> Schema:
+    """The ``openAPIV3Schema`` of a whole object of a kind other than AppDeployment."""
+    properties: Schema = {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": spec,
+    }
+    if status is not None:
+        properties["status"] = status
+    return {
+        "description": description,
+        "type": "object",
+        "required": ["spec"],
+        "properties": properties,
+    }
+
+
 def open_api_schema() -> Schema:
     """The structural ``openAPIV3Schema`` of a whole AppDeployment object."""
     return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from appdeploy.api.crd import GROUP, appdeploy_crd, generate_main, render_yaml
+from appdeploy.api.crd import GROUP, appdeploy_crd, generate_main, object_schema, render_yaml
 from appdeploy.api.policy import POLICY_KIND, POLICY_PLURAL, ReleasePolicySpec
 from appdeploy.api.structural_schema import structural_schema
 
@@ -27,17 +27,10 @@ _PRINTER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 
 def build_policy_crd() -> dict[str, Any]:
     """The CustomResourceDefinition of ``releasepolicies.appdeploy.dev`` as a plain dict."""
-    schema = {
-        "description": "Gates, approvers and limits every release in scope must meet.",
-        "type": "object",
-        "required": ["spec"],
-        "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
-            "metadata": {"type": "object"},
-            "spec": structural_schema(ReleasePolicySpec, {"requireGates": ("name",)}),
-        },
-    }
+    schema = object_schema(
+        "Gates, approvers and limits every release in scope must meet.",
+        structural_schema(ReleasePolicySpec, {"requireGates": ("name",)}),
+    )
     return appdeploy_crd(
         POLICY_KIND,
         POLICY_PLURAL,
