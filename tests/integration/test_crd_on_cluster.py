@@ -18,6 +18,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.api.policy import NOT_ITSELF, SOME_TIMEOUT
 from tests.crd_rules import CEL_REFUSED
 from tests.crd_rules import fixture as cel_fixture
 
@@ -173,6 +174,14 @@ POLICY = {
             "In and NotIn need at least one value",
         ),
         ({"requireGates": [{"name": "compliance", "attest": ["buildDigest"]}]}, "attest"),
+        (
+            {"requireGates": [{"name": "c", "distinctFrom": ["c"]}]},
+            'spec.requireGates[0]: Invalid value: "object": ' + NOT_ITSELF,
+        ),
+        (
+            {"requireGates": [{"name": "c", "maxTimeout": "0d0h"}]},
+            'spec.requireGates[0].maxTimeout: Invalid value: "object": ' + SOME_TIMEOUT,
+        ),
     ],
 )
 def test_the_api_server_refuses_a_bad_release_policy(
@@ -181,7 +190,7 @@ def test_the_api_server_refuses_a_bad_release_policy(
     with pytest.raises(ApiException) as raised:
         create_policy(api_client, namespace, {**POLICY, "spec": spec})
     assert raised.value.status in (400, 422)
-    assert field in str(raised.value.body), raised.value.body
+    assert field in json.loads(raised.value.body)["message"], raised.value.body
 
 
 def test_a_release_policy_is_cluster_scoped_and_prints_its_enforcement(

@@ -40,11 +40,11 @@ def test_defaults_cover_every_app_and_deny() -> None:
         ({"requireGates": [GATE], "enforcement": "Block"}, "spec.enforcement: Input should be"),
         (
             {"requireGates": [{"name": "compliance", "distinctFrom": ["compliance"]}]},
-            "spec.requireGates[0]: distinctFrom names the gate itself",
+            "spec.requireGates[0]: distinctFrom may not name the gate itself",
         ),
         (
             {"requireGates": [{"name": "compliance", "maxTimeout": "0s"}]},
-            "spec.requireGates[0]: maxTimeout must be longer than 0s",
+            "spec.requireGates[0].maxTimeout: maxTimeout must be longer than 0s",
         ),
         (
             {"requireGates": [{"name": "compliance", "minRequired": 0}]},
@@ -68,7 +68,7 @@ def test_defaults_cover_every_app_and_deny() -> None:
                     "matchExpressions": [{"key": "t", "operator": "Exists", "values": ["a"]}]
                 },
             },
-            "spec.namespaceSelector.matchExpressions[0]: Exists and DoesNotExist take no values",
+            "spec.namespaceSelector.matchExpressions[0]: In and NotIn need at least one value;",
         ),
         ({"requireGates": [GATE], "breakGlass": {"groups": []}}, "spec.breakGlass.groups: List"),
         (

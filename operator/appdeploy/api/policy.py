@@ -26,8 +26,10 @@ from appdeploy.api.spec import OnTimeout
 POLICY_KIND = "ReleasePolicy"
 POLICY_PLURAL = "releasepolicies"
 
-VALUES_NEEDED = "In and NotIn need at least one value"
-NO_VALUES = "Exists and DoesNotExist take no values"
+# Shared by the models and the CRD's CEL rules, so the API server says what validate says.
+SELECTOR_VALUES = "In and NotIn need at least one value; Exists and DoesNotExist take none"
+NOT_ITSELF = "distinctFrom may not name the gate itself"
+SOME_TIMEOUT = "maxTimeout must be longer than 0s"
 
 
 class SelectorOperator(StrEnum):
@@ -46,7 +48,7 @@ class SelectorRequirement(ApiModel):
         (
             "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0)"
             " : (!has(self.values) || size(self.values) == 0)",
-            "In and NotIn need at least one value; Exists and DoesNotExist take none",
+            SELECTOR_VALUES,
             "",
         )
     )
@@ -61,10 +63,8 @@ class SelectorRequirement(ApiModel):
     @model_validator(mode="after")
     def _values_fit_operator(self) -> SelectorRequirement:
         wants_values = self.operator in (SelectorOperator.IN, SelectorOperator.NOT_IN)
-        if wants_values and not self.values:
-            raise ValueError(VALUES_NEEDED)
-        if not wants_values and self.values:
-            raise ValueError(NO_VALUES)
+        if wants_values != bool(self.values):
+            raise ValueError(SELECTOR_VALUES)
         return self
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -106,13 +106,19 @@ class Protect(ApiModel):
 class RequiredGate(ApiModel):
     """A gate every release in scope must have upstream of each protected step."""
 
+    model_config = cel_rules(
+        ("!has(self.distinctFrom) || !(self.name in self.distinctFrom)", NOT_ITSELF, ""),
+        # Any non-zero digit in a duration that matches the pattern makes it longer than 0s.
+        ("!has(self.maxTimeout) || self.maxTimeout.matches('[1-9]')", SOME_TIMEOUT, ".maxTimeout"),
+    )
+
     name: DnsLabel
     """The gate step's name in the release, e.g. ``compliance``."""
     approver_groups: list[NonEmptyStr] = Field(default_factory=list)
     """When set, the gate's groups (and those escalation adds) must be some of these."""
     min_required: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
     """The gate's ``required`` must be at least this."""
-    distinct_from: list[DnsLabel] = Field(default_factory=list)
+    distinct_from: Annotated[list[DnsLabel], Field(max_length=20)] = Field(default_factory=list)
     """Gates the release's ``distinctFrom`` must name (it may name more)."""
     max_timeout: Duration | None = None
     """The longest the gate may wait, counting escalation's ``extendDeadline``."""
@@ -120,12 +126,17 @@ class RequiredGate(ApiModel):
     """When set, the gate's ``onTimeout`` must be exactly this."""
 
     @model_validator(mode="after")
-    def _sensible(self) -> RequiredGate:
+    def _not_itself(self) -> RequiredGate:
         if self.name in self.distinct_from:
-            raise ValueError(f"distinctFrom names the gate itself ({self.name})")
-        if self.max_timeout is not None and self.max_timeout <= timedelta(0):
-            raise ValueError("maxTimeout must be longer than 0s")
+            raise ValueError(NOT_ITSELF)
         return self
+
+    @field_validator("max_timeout")
+    @classmethod
+    def _some_timeout(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError(SOME_TIMEOUT)
+        return value
 
 
 class Forbid(ApiModel):
