@@ -86,3 +86,12 @@ def test_warn_and_audit_print_warnings_and_pass(
     assert "shop-1 ok" in captured.out
     assert main(["policy", "explain", "-f", release, "--policies", policies]) == 0
     assert "=> allowed with 2 warning(s)" in capsys.readouterr().out
+
+
+def test_policies_that_hold_no_policy_are_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, release = files(tmp_path)
+    hello = str(Path(__file__).resolve().parents[2] / "examples" / "hello.yaml")
+    assert main(["validate", "--policies", hello, release]) == 0
+    assert f"note: no ReleasePolicy in {hello}" in capsys.readouterr().err

@@ -103,6 +103,9 @@ def run_validate_command(args: argparse.Namespace) -> int:
     )
     if loaded.problems:
         return _unusable_policies(loaded)
+    if args.policies and not loaded.policies:
+        where = ", ".join(args.policies)
+        print(f"appdeploy validate: note: no ReleasePolicy in {where}", file=sys.stderr)
     judged = [_judged(checked, loaded, args) for checked in results]
     results = [checked for checked, _ in judged]
     for checked, applied in judged:
