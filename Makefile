@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CRD := crds/appdeployments.appdeploy.dev.yaml
 CHANNEL_CRD := crds/notificationchannels.appdeploy.dev.yaml
+POLICY_CRD := crds/releasepolicies.appdeploy.dev.yaml
 
 .PHONY: help
 help: ## Show the targets and what they do
@@ -25,10 +26,11 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 install: $(VENV)/.installed ## Create .venv and install appdeploy with its development tools
 
 .PHONY: generate
-generate: ## Regenerate the CRD, its copy in the chart, and manifests/ (builds helm on first use)
+generate: ## Regenerate the CRDs, their copies in the chart, and manifests/ (builds helm on first use)
 	$(PY) -m appdeploy.api.crd --output $(CRD)
 	$(PY) -m appdeploy.api.channel_crd --output $(CHANNEL_CRD)
-	cp $(CRD) $(CHANNEL_CRD) helm/appdeploy/crds/
+	$(PY) -m appdeploy.api.policy_crd --output $(POLICY_CRD)
+	cp $(CRD) $(CHANNEL_CRD) $(POLICY_CRD) helm/appdeploy/crds/
 	$(PY) -m tests.helm.manifests
 
 GENERATED := crds/ helm/appdeploy/crds/ manifests/

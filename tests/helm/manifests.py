@@ -26,6 +26,7 @@ from tests.helm.chart import NAMESPACE, RELEASE, ROOT, template_text
 OUTPUT = ROOT / "manifests"
 CRD = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
 CHANNEL_CRD = ROOT / "crds" / "notificationchannels.appdeploy.dev.yaml"
+POLICY_CRD = ROOT / "crds" / "releasepolicies.appdeploy.dev.yaml"
 HEALTH_LUA = OUTPUT / "argocd" / "health.lua"
 ANY_SOURCE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 MANIFEST_VALUES = {
@@ -69,6 +70,7 @@ def _kustomization_file() -> str:
         + "- namespace.yaml\n"
         + f"- {CRD.name}\n"
         + f"- {CHANNEL_CRD.name}\n"
+        + f"- {POLICY_CRD.name}\n"
         + "- appdeploy.yaml\n"
     )
 
@@ -99,6 +101,7 @@ def generated_files() -> dict[str, str]:
         "namespace.yaml": _namespace_file(),
         CRD.name: CRD.read_text(encoding="utf-8"),
         CHANNEL_CRD.name: CHANNEL_CRD.read_text(encoding="utf-8"),
+        POLICY_CRD.name: POLICY_CRD.read_text(encoding="utf-8"),
         "appdeploy.yaml": _chart_file(),
         "argocd/argocd-cm.yaml": _argocd_file(),
     }

@@ -12,6 +12,7 @@ from kubernetes import client
 
 from appdeploy.api.channel_crd import build_channel_crd
 from appdeploy.api.crd import build_crd
+from appdeploy.api.policy_crd import build_policy_crd
 from tests.cluster.crd import install_crd
 from tests.cluster.operator import OperatorProcess
 from tests.cluster.wait import wait_for
@@ -37,9 +38,10 @@ STORY_NAMESPACES = "t-*"
 
 @pytest.fixture(scope="session")
 def crd(api_client: Any) -> None:
-    """The AppDeployment and NotificationChannel CRDs, installed once per session."""
+    """The AppDeployment, NotificationChannel and ReleasePolicy CRDs, installed once per session."""
     install_crd(api_client, build_crd())
     install_crd(api_client, build_channel_crd())
+    install_crd(api_client, build_policy_crd())
 
 
 @pytest.fixture(scope="session")

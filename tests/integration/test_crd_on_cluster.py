@@ -18,6 +18,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.api.policy import NOT_ITSELF, SOME_TIMEOUT
 from tests.crd_rules import CEL_REFUSED
 from tests.crd_rules import fixture as cel_fixture
 
@@ -28,14 +29,33 @@ GROUP, VERSION, PLURAL = "appdeploy.dev", "v1alpha1", "appdeployments"
 
 
 PLURALS = {"AppDeployment": PLURAL, "NotificationChannel": "notificationchannels"}
+POLICIES = "releasepolicies"
 
 
 def create(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[str, Any]:
+    if document.get("kind") == "ReleasePolicy":
+        return create_policy(api_client, namespace, document)
     document = {**document, "metadata": {**document["metadata"], "namespace": namespace}}
     plural = PLURALS[document.get("kind", "AppDeployment")]
     created: dict[str, Any] = client.CustomObjectsApi(api_client).create_namespaced_custom_object(
         GROUP, VERSION, namespace, plural, document, field_validation="Strict"
     )
+    return created
+
+
+def create_policy(api_client: Any, namespace: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Create a (cluster-scoped) policy named after the test's namespace, then delete it.
+
+    Cluster-scoped objects outlive the namespace, so each is removed at once: what the
+    test checks is the API server's answer to the create.
+    """
+    name = f"{document['metadata']['name']}-{namespace}"
+    document = {**document, "metadata": {"name": name}}
+    custom = client.CustomObjectsApi(api_client)
+    created: dict[str, Any] = custom.create_cluster_custom_object(
+        GROUP, VERSION, POLICIES, document, field_validation="Strict"
+    )
+    custom.delete_cluster_custom_object(GROUP, VERSION, POLICIES, name)
     return created
 
 
@@ -129,3 +149,68 @@ def test_explicit_nulls_are_no_kind(crd: None, api_client: Any, unwatched_namesp
     document = yaml.safe_load((ROOT / "examples" / "hello.yaml").read_text())
     document["spec"]["steps"][0].update({"gate": None, "wait": None, "retries": None})
     create(api_client, unwatched_namespace, document)
+
+
+POLICY = {
+    "apiVersion": f"{GROUP}/{VERSION}",
+    "kind": "ReleasePolicy",
+    "metadata": {"name": "store"},
+    "spec": {"requireGates": [{"name": "compliance", "minRequired": 2}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"requireGates": []}, "spec.requireGates"),
+        ({"requireGates": [{"name": "compliance", "minRequired": 0}]}, "minRequired"),
+        ({"requireGates": [{"name": "compliance"}], "enforcement": "Block"}, "enforcement"),
+        ({"requireGates": [{"name": "c"}, {"name": "c"}]}, "spec.requireGates[1]"),
+        (
+            {
+                "requireGates": [{"name": "compliance"}],
+                "namespaceSelector": {"matchExpressions": [{"key": "t", "operator": "In"}]},
+            },
+            "In and NotIn need at least one value",
+        ),
+        ({"requireGates": [{"name": "compliance", "attest": ["buildDigest"]}]}, "attest"),
+        (
+            {"requireGates": [{"name": "c", "distinctFrom": ["c"]}]},
+            'spec.requireGates[0]: Invalid value: "object": ' + NOT_ITSELF,
+        ),
+        (
+            {"requireGates": [{"name": "c", "maxTimeout": "0d0h"}]},
+            'spec.requireGates[0].maxTimeout: Invalid value: "object": ' + SOME_TIMEOUT,
+        ),
+    ],
+)
+def test_the_api_server_refuses_a_bad_release_policy(
+    crd: None, api_client: Any, namespace: str, spec: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ApiException) as raised:
+        create_policy(api_client, namespace, {**POLICY, "spec": spec})
+    assert raised.value.status in (400, 422)
+    assert field in json.loads(raised.value.body)["message"], raised.value.body
+
+
+def test_a_release_policy_is_cluster_scoped_and_prints_its_enforcement(
+    crd: None, api_client: Any, kubectl: Callable[..., list[str]], namespace: str
+) -> None:
+    custom = client.CustomObjectsApi(api_client)
+    name = f"store-{namespace}"
+    body = {**POLICY, "metadata": {"name": name}, "spec": {**POLICY["spec"], "enforcement": "Warn"}}
+    custom.create_cluster_custom_object(GROUP, VERSION, POLICIES, body, field_validation="Strict")
+    try:
+        table = subprocess.run(
+            kubectl("get", "rpol", name),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        header, row = table.splitlines()
+        assert header.split() == ["NAME", "ENFORCEMENT", "AGE"]
+        assert row.split()[:2] == [name, "Warn"]
+        stored = custom.get_cluster_custom_object(GROUP, VERSION, POLICIES, name)
+        assert "namespace" not in stored["metadata"] and stored["spec"] == body["spec"]
+    finally:
+        custom.delete_cluster_custom_object(GROUP, VERSION, POLICIES, name)

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 INPUTS = GOLDEN / "inputs"
 INVALID_SPEC = ROOT / "tests" / "fixtures" / "invalid-spec"
+INVALID_POLICY = ROOT / "tests" / "golden" / "inputs" / "policies-invalid" / "bad.yaml"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
@@ -51,6 +52,43 @@ VALIDATE_CASES = [
     *(
         Case(f"validate/invalid-spec-{path.stem}", ("validate", relative(path)))
         for path in sorted(INVALID_SPEC.glob("*.yaml"))
+    ),
+]
+
+POLICIES = relative(INPUTS / "policies")
+PRODUCTION = ("--namespace-labels", "appdeploy.dev/tier=production")
+SHOP = "examples/shop-ios-android.yaml"
+POLICY_CASES = [
+    Case("policy/validate-meets", ("validate", "--policies", "examples", *PRODUCTION, SHOP)),
+    Case("policy/validate-denied", ("validate", "--policies", POLICIES, *PRODUCTION, SHOP)),
+    Case("policy/validate-not-covered", ("validate", "--policies", POLICIES, SHOP)),
+    Case(
+        "policy/validate-invalid-policy",
+        ("validate", "--policies", relative(INVALID_POLICY), SHOP),
+    ),
+    Case(
+        "policy/explain-denied",
+        ("policy", "explain", "-f", SHOP, "--policies", POLICIES, *PRODUCTION),
+    ),
+    Case(
+        "policy/explain-staging",
+        (
+            "policy",
+            "explain",
+            "-f",
+            SHOP,
+            "--policies",
+            POLICIES,
+            "--namespace-labels",
+            "appdeploy.dev/tier=staging",
+        ),
+    ),
+    Case(
+        "policy/explain-missing-policies", ("policy", "explain", "-f", SHOP, "--policies", "nope/")
+    ),
+    Case(
+        "policy/explain-bad-labels",
+        ("policy", "explain", "-f", SHOP, "--policies", POLICIES, "--namespace-labels", "tier"),
     ),
 ]
 
@@ -117,7 +155,9 @@ def _from_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
 
 
-@pytest.mark.parametrize("case", VALIDATE_CASES + GRAPH_CASES, ids=lambda case: case.golden)
+@pytest.mark.parametrize(
+    "case", VALIDATE_CASES + GRAPH_CASES + POLICY_CASES, ids=lambda case: case.golden
+)
 def test_output_matches_the_golden_file(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     check_golden(case.golden, run_cli(case.argv, capsys))
 
@@ -139,7 +179,7 @@ def test_validate_prints_the_fixture_expectation_with_file_and_line(
 
 
 def test_every_golden_file_belongs_to_a_case() -> None:
-    names = {case.golden for case in VALIDATE_CASES + GRAPH_CASES}
+    names = {case.golden for case in VALIDATE_CASES + GRAPH_CASES + POLICY_CASES}
     on_disk = {
         relative(path).removeprefix("tests/golden/").removesuffix(".txt")
         for path in GOLDEN.rglob("*.txt")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +66,32 @@ UNOBSERVED_STATUS: dict[str, Any] = {
 
 def build_crd() -> dict[str, Any]:
     """The CustomResourceDefinition of ``appdeployments.appdeploy.dev`` as a plain dict."""
-    return namespaced_crd(KIND, PLURAL, ["appdeploy", "ad"], _PRINTER_COLUMNS, open_api_schema())
+    return appdeploy_crd(KIND, PLURAL, ["appdeploy", "ad"], _PRINTER_COLUMNS, open_api_schema())
 
 
-def namespaced_crd(
+def appdeploy_crd(
     kind: str,
     plural: str,
     short_names: list[str],
     columns: Sequence[tuple[str, str, str, str]],
     schema: Schema,
+    *,
+    cluster_scoped: bool = False,
+    status: bool = True,
 ) -> dict[str, Any]:
-    """A namespaced CRD of the appdeploy.dev group: one served version with a status subresource."""
+    """A CRD of the appdeploy.dev group: one served version, namespaced with a status
+    subresource unless told otherwise."""
+    version: dict[str, Any] = {
+        "name": VERSION,
+        "served": True,
+        "storage": True,
+        **({"subresources": {"status": {}}} if status else {}),
+        "additionalPrinterColumns": [
+            {"name": name, "type": type_, "jsonPath": path, "description": text}
+            for name, type_, path, text in columns
+        ],
+        "schema": {"openAPIV3Schema": schema},
+    }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -90,21 +105,27 @@ def namespaced_crd(
                 "singular": kind.lower(),
                 "shortNames": short_names,
             },
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        {"name": name, "type": type_, "jsonPath": path, "description": text}
-                        for name, type_, path, text in columns
-                    ],
-                    "schema": {"openAPIV3Schema": schema},
-                }
-            ],
+            "scope": "Cluster" if cluster_scoped else "Namespaced",
+            "versions": [version],
         },
+    }
+
+
+def object_schema(description: str, spec: Schema, status: Schema | None = None) -> Schema:
+    """The ``openAPIV3Schema`` of a whole object of a kind other than AppDeployment."""
+    properties: Schema = {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": spec,
+    }
+    if status is not None:
+        properties["status"] = status
+    return {
+        "description": description,
+        "type": "object",
+        "required": ["spec"],
+        "properties": properties,
     }
 
 
@@ -165,12 +186,17 @@ def render_yaml(document: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the CRD to ``--output``, or print it."""
-    parser = argparse.ArgumentParser(
-        prog="python -m appdeploy.api.crd", description="Generate the AppDeployment CRD."
-    )
+    return generate_main(argv, "appdeploy.api.crd", "Generate the AppDeployment CRD.", render_crd)
+
+
+def generate_main(
+    argv: Sequence[str] | None, module: str, description: str, render: Callable[[], str]
+) -> int:
+    """The command line of every CRD generator: ``python -m MODULE [--output PATH]``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
-    text = render_crd()
+    text = render()
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -22,6 +22,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 MAX_DIGITS = 6
+MAX_LENGTH = len("dhms") * (MAX_DIGITS + 1)
+"""The longest text the pattern matches; stated in the schema so CEL rules on it cost little."""
 DURATION_PATTERN = "^" + "".join(f"([0-9]{{1,{MAX_DIGITS}}}{unit})?" for unit in "dhms") + "$"
 _UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PARSER = re.compile(DURATION_PATTERN)
@@ -72,6 +74,8 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_coerce),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "minLength": 1}),
+    WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "minLength": 1, "maxLength": MAX_LENGTH}
+    ),
 ]
 """A timedelta written and read as ``1h30m`` text."""

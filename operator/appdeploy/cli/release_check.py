@@ -17,10 +17,11 @@ from pathlib import Path
 from appdeploy.api.channels import NotificationChannelSpec
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
+from appdeploy.api.policy import ReleasePolicySpec
 from appdeploy.api.problems import InvalidSpec, Problem
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.validation import parse_spec
-from appdeploy.cli.channel_check import channel_problems, is_channel
+from appdeploy.cli.channel_check import channel_problems, is_channel, is_policy, policy_problems
 from appdeploy.cli.documents import (
     Document,
     DuplicateKey,
@@ -63,14 +64,24 @@ class Checked:
     """A document that is not an AppDeployment, ignored (without ``--strict``)."""
     channel: NotificationChannelSpec | None = None
     """Set exactly when the document is a valid NotificationChannel."""
+    policy: ReleasePolicySpec | None = None
+    """Set exactly when the document is a valid ReleasePolicy."""
+
+    @property
+    def namespace(self) -> str:
+        """``metadata.namespace``, or an empty string when there is none."""
+        return self._metadata_text("namespace")
 
     @property
     def name(self) -> str:
         """``metadata.name``, or an empty string when there is none."""
+        return self._metadata_text("name")
+
+    def _metadata_text(self, field: str) -> str:
         data = self.document.data if self.document else None
         metadata = data.get("metadata") if isinstance(data, Mapping) else None
-        name = metadata.get("name") if isinstance(metadata, Mapping) else None
-        return name if isinstance(name, str) else ""
+        value = metadata.get(field) if isinstance(metadata, Mapping) else None
+        return value if isinstance(value, str) else ""
 
 
 def check_files(
@@ -118,6 +129,10 @@ def check_document(
         channel, found_problems = channel_problems(data)
         located = tuple(_place(document, problem) for problem in found_problems)
         return Checked(file, document, problems=located, channel=channel)
+    if is_policy(data):
+        policy_spec, found_problems = policy_problems(data)
+        located = tuple(_place(document, problem) for problem in found_problems)
+        return Checked(file, document, problems=located, policy=policy_spec)
     if not is_appdeployment(data):
         if not strict:
             return Checked(file, document, skipped=True)

@@ -10,7 +10,7 @@ with the field named. Pure: the operator's identity is a setting.
 from __future__ import annotations
 
 from appdeploy.api.problems import Problem
-from appdeploy.api.spec import AppDeploymentSpec
+from appdeploy.api.spec import AppDeploymentSpec, Step
 
 SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 DEFAULT_ACCOUNT = "default"
@@ -24,6 +24,18 @@ def operator_account(username: str) -> tuple[str, str] | None:
     return (namespace, name) if namespace and name else None
 
 
+def run_account(spec: AppDeploymentSpec, step: Step, where: str) -> tuple[str, str] | None:
+    """(account, field that chose it) of a run step at ``where`` (``spec.steps[3]``); None
+    for a gate or wait. With no name anywhere the pod runs as the namespace's ``default``."""
+    if step.run is None:
+        return None
+    if step.run.service_account_name:
+        return step.run.service_account_name, f"{where}.run.serviceAccountName"
+    if spec.service_account_name:
+        return spec.service_account_name, "spec.serviceAccountName"
+    return DEFAULT_ACCOUNT, f"{where}.run"
+
+
 def identity_problems(namespace: str, spec: AppDeploymentSpec, operator: str) -> list[Problem]:
     """Steps of a release in ``namespace`` that would run as the ``operator`` ServiceAccount."""
     account = operator_account(operator)
@@ -33,15 +45,12 @@ def identity_problems(namespace: str, spec: AppDeploymentSpec, operator: str) ->
     sections = (("steps", spec.steps), ("finally", spec.finally_))
     for section, steps in sections:
         for index, step in enumerate(steps):
-            if step.run is None:
+            found = run_account(spec, step, f"spec.{section}[{index}]")
+            if found is None or found[0] != account[1]:
                 continue
-            chosen = step.run.service_account_name or spec.service_account_name or DEFAULT_ACCOUNT
-            if chosen != account[1]:
-                continue
+            chosen = found[0]
             field = (
-                f"spec.{section}[{index}].run.serviceAccountName"
-                if step.run.service_account_name
-                else "spec.serviceAccountName"
+                found[1] if found[1].endswith("serviceAccountName") else "spec.serviceAccountName"
             )
             problems.append(
                 Problem(
