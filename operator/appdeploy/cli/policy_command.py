@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from appdeploy.api.policy import ReleasePolicy
 from appdeploy.api.text import escape_line
+from appdeploy.cli.connection_flags import add_connection_flags
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
 from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.policy_judge import (
+    NAME_LABEL,
+    LoadedPolicies,
     add_policy_arguments,
     judge,
     labels_of,
@@ -28,60 +33,130 @@ from appdeploy.engine.policies import PolicyViolation, protected_steps, scope
 
 EXIT_CODES = {
     OK: "explained; no policy that applies denies the release",
-    INVALID: "a policy that applies denies the release (Deny), or a file is invalid",
-    USAGE: "usage error: a path that does not exist, an unknown option",
+    INVALID: "a policy that applies denies the release (Deny), a file or policy is invalid, "
+    "or the cluster refused a read (the object and the way around it are named)",
+    USAGE: "usage error: a path that does not exist, an unknown option, NAME and -f together",
 }
 EPILOG = f"""{exit_codes_help(EXIT_CODES)}
 
-examples:
+offline (-f and --policies: no cluster is contacted):
   appdeploy policy explain -f shop.yaml --policies policies/ \\
-      --namespace-labels appdeploy.dev/tier=production"""
+      --namespace-labels appdeploy.dev/tier=production
+
+against a cluster (what no flag gives is read from it, as you):
+  appdeploy policy explain shop-4-12-0 -n mobile-releases
+  appdeploy policy explain -f shop.yaml -n mobile-releases    # before committing"""
+
+
+class ClusterReadError(Exception):
+    """Something explain needs could not be read; the message names it and the way around."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where one explain found its releases, policies and namespace labels."""
+
+    releases: list[Checked]
+    loaded: LoadedPolicies
+    policies_from: str
+    labels: Callable[[Checked], dict[str, str]]
+    """The namespace labels a release is judged with."""
 
 
 def add_policy_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``appdeploy policy explain``."""
     parser = commands.add_parser(
         "policy",
-        help="ReleasePolicies offline: which apply to a release, and why",
-        description="Work with ReleasePolicies (docs/policies.md) without a cluster.",
+        help="ReleasePolicies: which apply to a release, and why (offline or on a cluster)",
+        description="Work with ReleasePolicies (docs/policies.md), from files or a cluster.",
     )
     actions = parser.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
     explain = actions.add_parser(
         "explain",
         help="say which policies apply to a release and why, what they protect, each violation",
-        description="For each AppDeployment in FILE: each policy found, whether it applies "
-        "and why (namespaceSelector, apps), the steps it protects and what they use, and "
-        "each violation with its field, rule and enforcement.",
+        description="For each AppDeployment (NAME on the cluster, or in FILE): each policy "
+        "found, whether it applies and why (namespaceSelector, apps), the steps it protects "
+        "and what they use, and each violation with its field, rule and enforcement. With "
+        "-f and --policies nothing is read from a cluster; otherwise the release (NAME), the "
+        "policies (without --policies) and the namespace's labels (without --namespace-labels) "
+        "are read from the cluster as you.",
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    explain.add_argument("-f", "--filename", required=True, metavar="FILE", help="release file")
-    add_policy_arguments(explain, required=True)
+    explain.add_argument(
+        "name", nargs="?", metavar="NAME", help="an AppDeployment on the cluster (or use -f)"
+    )
+    explain.add_argument("-f", "--filename", metavar="FILE", help="release file (or use NAME)")
+    add_policy_arguments(explain, required=False)
+    add_connection_flags(explain)
     explain.set_defaults(handler=run_explain)
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print the explanation; 1 when a Deny policy that applies is broken or a file is invalid."""
+    if (args.name is None) == (args.filename is None):
+        print("appdeploy policy explain: error: give NAME or -f FILE (one)", file=sys.stderr)
+        return USAGE
     try:
-        loaded = load_policies(args.policies)
-        releases = check_files(yaml_files([args.filename]))
+        sources = _offline(args) if args.filename and args.policies else _cluster(args)
     except MissingPathError as error:
         print(f"appdeploy policy explain: error: {error}", file=sys.stderr)
         return USAGE
-    problems = [*loaded.problems, *(p for checked in releases for p in checked.problems)]
+    except ClusterReadError as error:
+        print(f"appdeploy policy explain: error: {error}", file=sys.stderr)
+        return INVALID
+    except ValueError as error:  # --as-group without --as; a file's namespace not -n's
+        print(f"appdeploy policy explain: error: {error}", file=sys.stderr)
+        return USAGE
+    return _report(sources, args.name or args.filename)
+
+
+def _offline(args: argparse.Namespace) -> Sources:
+    loaded = load_policies(args.policies)
+    releases = check_files(yaml_files([args.filename]))
+    return Sources(releases, loaded, ", ".join(args.policies), lambda _: args.namespace_labels)
+
+
+def _cluster(args: argparse.Namespace) -> Sources:
+    from appdeploy.cli.policy_cluster import ClusterReader  # noqa: PLC0415 (kubernetes is slow)
+
+    reader = ClusterReader(args)
+    if args.name:
+        releases = reader.release(args.name)
+    else:
+        releases = check_files(yaml_files([args.filename]))
+        for checked in releases:
+            if args.namespace and checked.namespace not in ("", args.namespace):
+                raise ValueError(
+                    f"{checked.file}: {checked.name} is for namespace {checked.namespace}, "
+                    f"not -n {args.namespace} (as for kubectl apply)"
+                )
+    policies_from = ", ".join(args.policies) or "the cluster"
+    loaded = load_policies(args.policies) if args.policies else reader.policies()
+
+    def labels(checked: Checked) -> dict[str, str]:
+        namespace = checked.namespace or reader.namespace
+        given = args.namespace_labels or reader.namespace_labels(namespace)
+        return {NAME_LABEL: namespace, **given}
+
+    return Sources(releases, loaded, policies_from, labels)
+
+
+def _report(sources: Sources, where: str) -> int:
+    problems = [*sources.loaded.problems, *(p for c in sources.releases for p in c.problems)]
     for problem in problems:
         print(problem)
     if problems:
         print("fix the problems above, then explain again")
         return INVALID
-    if not loaded.policies:
-        print(f"no ReleasePolicy found in {', '.join(args.policies)}", file=sys.stderr)
+    if not sources.loaded.policies:
+        print(f"no ReleasePolicy found in {sources.policies_from}", file=sys.stderr)
     denied = False
-    valid = [checked for checked in releases if checked.spec is not None]
+    valid = [checked for checked in sources.releases if checked.spec is not None]
     if not valid:
-        print(f"appdeploy policy explain: no AppDeployment in {args.filename}", file=sys.stderr)
+        print(f"appdeploy policy explain: no AppDeployment in {where}", file=sys.stderr)
     for checked in valid:
-        denied |= _explain(checked, loaded.policies, args.namespace_labels)
+        denied |= _explain(checked, sources.loaded.policies, sources.labels(checked))
     return INVALID if denied else OK
 
 

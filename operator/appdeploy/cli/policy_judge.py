@@ -13,7 +13,7 @@ Offline there is no Namespace object to read, so its labels come from
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from appdeploy.api.policy import Enforcement, ReleasePolicy
@@ -69,9 +69,14 @@ class LoadedPolicies:
 
 def load_policies(paths: Sequence[str]) -> LoadedPolicies:
     """Every ReleasePolicy in ``paths``; MissingPathError for a path that does not exist."""
+    return policies_in(check_files(yaml_files(paths)))
+
+
+def policies_in(documents: Iterable[Checked]) -> LoadedPolicies:
+    """The ReleasePolicies among checked documents (from files, or read from a cluster)."""
     policies: list[ReleasePolicy] = []
     problems: list[FileProblem] = []
-    for checked in check_files(yaml_files(paths)):
+    for checked in documents:
         if checked.document is None:
             problems.extend(checked.problems)  # unreadable: it may have held a policy
         elif is_policy(checked.document.data):
