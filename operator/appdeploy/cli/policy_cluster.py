@@ -43,7 +43,6 @@ class ClusterReader:
             raise ClusterReadError(f"cannot connect to the cluster: {error}") from None
         self.custom = client.CustomObjectsApi(self.connection.api_client)
         self.core = client.CoreV1Api(self.connection.api_client)
-        self._labels: dict[str, dict[str, str]] = {}  # each namespace of a file read once
 
     @property
     def namespace(self) -> str:
@@ -86,13 +85,8 @@ class ClusterReader:
             for checked in _checked(f"releasepolicy {item['metadata']['name']}", item)
         )
 
-    def namespace_labels(self, namespace: str) -> dict[str, str]:
+    def labels(self, namespace: str) -> dict[str, str]:
         """The labels of Namespace ``namespace``, as the policies' namespaceSelector sees them."""
-        if namespace not in self._labels:
-            self._labels[namespace] = self._read_labels(namespace)
-        return self._labels[namespace]
-
-    def _read_labels(self, namespace: str) -> dict[str, str]:
         try:
             found = self.core.read_namespace(namespace)
         except ApiException as error:

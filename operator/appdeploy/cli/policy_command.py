@@ -134,12 +134,16 @@ def _cluster(args: argparse.Namespace) -> Sources:
     policies_from = ", ".join(args.policies) or "the cluster"
     loaded = load_policies(args.policies) if args.policies else reader.policies()
 
-    def labels(checked: Checked) -> dict[str, str]:
-        namespace = checked.namespace or reader.namespace
-        given = args.namespace_labels or reader.namespace_labels(namespace)
-        return {NAME_LABEL: namespace, **given}
+    def namespace_of(checked: Checked) -> str:
+        return checked.namespace or reader.namespace
 
-    return Sources(releases, loaded, policies_from, labels)
+    # Read before anything is printed, so a refusal is the only output.
+    judged = sorted({namespace_of(checked) for checked in releases if checked.spec is not None})
+    found = {
+        namespace: {NAME_LABEL: namespace, **(args.namespace_labels or reader.labels(namespace))}
+        for namespace in judged
+    }
+    return Sources(releases, loaded, policies_from, lambda checked: found[namespace_of(checked)])
 
 
 def _report(sources: Sources, where: str) -> int:
