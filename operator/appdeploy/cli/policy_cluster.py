@@ -13,11 +13,14 @@ kubernetes client.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from appdeploy.api.policy import POLICY_PLURAL
 from appdeploy.api.policy_crd import POLICY_CRD_NAME
@@ -52,32 +55,22 @@ class ClusterReader:
     def release(self, name: str) -> list[Checked]:
         """AppDeployment ``name`` of the namespace, checked as a document."""
         where = f"AppDeployment {name} in namespace {self.namespace}"
-        try:
+        with _reading(f"read {where}", missing=f"no {where} (check the name and -n)"):
             body: Any = self.custom.get_namespaced_custom_object(
                 GROUP, VERSION, self.namespace, PLURAL, name
             )
-        except ApiException as error:
-            if error.status == NOT_FOUND:
-                raise ClusterReadError(f"no {where} (check the name and -n)") from None
-            raise ClusterReadError(f"cannot read {where}: {api_reason(error)}") from None
         return _checked(f"appdeployment {self.namespace}/{name}", body)
 
     def policies(self) -> LoadedPolicies:
         """Every ReleasePolicy of the cluster (cluster-scoped), checked as documents."""
-        try:
+        with _reading(
+            f"list ReleasePolicies ({POLICY_CRD_NAME})",
+            missing=f"the cluster serves no ReleasePolicies ({POLICY_CRD_NAME} is not "
+            "installed); explain with policies from files: --policies DIR",
+            forbidden=f"ask a cluster admin for list on {POLICY_PLURAL}, or explain with the "
+            "policies from git: --policies DIR",
+        ):
             listed: Any = self.custom.list_cluster_custom_object(GROUP, VERSION, POLICY_PLURAL)
-        except ApiException as error:
-            if error.status == NOT_FOUND:
-                raise ClusterReadError(
-                    f"the cluster serves no ReleasePolicies ({POLICY_CRD_NAME} is not "
-                    "installed); explain with policies from files: --policies DIR"
-                ) from None
-            forbidden = error.status == FORBIDDEN
-            advice = f"ask a cluster admin for list on {POLICY_PLURAL}, " if forbidden else ""
-            raise ClusterReadError(
-                f"cannot list ReleasePolicies ({POLICY_CRD_NAME}): {api_reason(error)}; "
-                f"{advice}or explain with the policies from git: --policies DIR"
-            ) from None
         items = sorted(listed.get("items") or [], key=lambda item: item["metadata"]["name"])
         return policies_in(
             checked
@@ -87,16 +80,27 @@ class ClusterReader:
 
     def labels(self, namespace: str) -> dict[str, str]:
         """The labels of Namespace ``namespace``, as the policies' namespaceSelector sees them."""
-        try:
+        with _reading(
+            f"read the labels of namespace {namespace}",
+            missing=f"no namespace {namespace} (check -n)",
+            forbidden="give them with --namespace-labels K=V,...",
+        ):
             found = self.core.read_namespace(namespace)
-        except ApiException as error:
-            if error.status == NOT_FOUND:
-                raise ClusterReadError(f"no namespace {namespace} (check -n)") from None
-            raise ClusterReadError(
-                f"cannot read the labels of namespace {namespace}: {api_reason(error)}; "
-                "give them with --namespace-labels K=V,..."
-            ) from None
         return dict((found.metadata.labels if found.metadata else None) or {})
+
+
+@contextmanager
+def _reading(what: str, missing: str, forbidden: str = "") -> Iterator[None]:
+    """Turn the API server's refusal, or its silence, into a ClusterReadError saying ``what``."""
+    try:
+        yield
+    except ApiException as error:
+        if error.status == NOT_FOUND:
+            raise ClusterReadError(missing) from None
+        advice = f"; {forbidden}" if forbidden and error.status == FORBIDDEN else ""
+        raise ClusterReadError(f"cannot {what}: {api_reason(error)}{advice}") from None
+    except HTTPError as error:
+        raise ClusterReadError(f"cannot {what}: the API server did not answer ({error})") from None
 
 
 def _checked(label: str, body: dict[str, Any]) -> list[Checked]:
