@@ -55,7 +55,8 @@ def test_explain_needs_exactly_one_of_name_and_file(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["policy", "explain", *argv]) == 2
-    assert capsys.readouterr().err == "appdeploy policy explain: error: give NAME or -f FILE (one)\n"
+    error = capsys.readouterr().err
+    assert error == "appdeploy policy explain: error: give NAME or -f FILE (one)\n"
 
 
 def test_a_file_for_another_namespace_than_n_is_a_usage_error(
