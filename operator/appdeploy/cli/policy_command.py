@@ -1,10 +1,13 @@
 """``appdeploy policy explain``: which ReleasePolicies cover a release, and what they ask of it.
 
 A refusal that only says "denied" sends the release engineer to the cluster
-admin; this says, offline, which policies apply and why (the namespace
-selector, the app glob), which steps are protected and by what, and each
-violation with the field to change. It judges with the same evaluation as
-``validate --policies`` (``appdeploy.cli.policy_judge``).
+admin; this says which policies apply and why (the namespace selector, the
+app glob), which steps are protected and by what, and each violation with
+the field to change. It judges with the same evaluation as ``validate
+--policies`` (``appdeploy.cli.policy_judge``), offline from files or with
+what it reads from a cluster (``appdeploy.cli.policy_cluster``): only where
+the release, policies and labels come from differs, never how they are
+judged or shown.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ EXIT_CODES = {
     OK: "explained; no policy that applies denies the release",
     INVALID: "a policy that applies denies the release (Deny), a file or policy is invalid, "
     "or the cluster refused a read (the object and the way around it are named)",
-    USAGE: "usage error: a path that does not exist, an unknown option, NAME and -f together",
+    USAGE: "usage error: a path that does not exist, an unknown option, NAME and -f both "
+    "or neither, a file for another namespace than -n",
 }
 EPILOG = f"""{exit_codes_help(EXIT_CODES)}
 
