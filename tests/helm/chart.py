@@ -127,3 +127,13 @@ def one(objects: Iterable[dict[str, Any]], kind: str, name: str | None = None) -
 def kinds(objects: Iterable[dict[str, Any]]) -> set[str]:
     """The kinds present."""
     return {obj["kind"] for obj in objects}
+
+
+HARDENED_CONTAINER = {
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""The container securityContext of every pod the chart runs (operator and console)."""

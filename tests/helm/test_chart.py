@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from appdeploy.cli.main import build_parser
-from tests.helm.chart import kind_of, kinds, lint, one, render
+from tests.helm.chart import HARDENED_CONTAINER, kind_of, kinds, lint, one, render
 from tests.helm.variants import CLIENT_CA, VARIANTS, with_webhook_from
 
 NAMES = list(VARIANTS)
@@ -91,13 +91,7 @@ def test_the_operator_is_one_restricted_replica(rendered: dict[str, Any]) -> Non
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     (container,) = pod["containers"]
-    assert container["securityContext"] == {
-        "runAsNonRoot": True,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    assert container["securityContext"] == HARDENED_CONTAINER
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]

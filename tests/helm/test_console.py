@@ -17,7 +17,7 @@ import pytest
 
 from appdeploy.cli.main import build_parser
 from appdeploy.console.serve import IN_CLUSTER_CA
-from tests.helm.chart import HelmError, kind_of, lint, one, render
+from tests.helm.chart import HARDENED_CONTAINER, HelmError, kind_of, lint, one, render
 from tests.helm.variants import (
     CONSOLE,
     CONSOLE_INGRESS,
@@ -183,13 +183,7 @@ def test_the_console_pod_is_hardened(rendered: dict[str, Any]) -> None:
     for host in ("hostNetwork", "hostPID", "hostIPC"):
         assert host not in pod
     container = pod["containers"][0]
-    assert container["securityContext"] == {
-        "runAsNonRoot": True,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
+    assert container["securityContext"] == HARDENED_CONTAINER
     assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
 
 

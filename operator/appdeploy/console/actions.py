@@ -19,10 +19,12 @@ from aiohttp import web
 
 from appdeploy.console.follow import until
 from appdeploy.console.kube import ApiError, Kube, release_path
+from appdeploy.console.page_context import release_context
 from appdeploy.console.pages import gate_page, now, read_body, release_events, viewer
+from appdeploy.console.person import Person
 from appdeploy.console.render import page
 from appdeploy.console.security import CSRF_FIELD
-from appdeploy.console.session import console_of
+from appdeploy.console.session import console_of, may_patch
 from appdeploy.engine import DecisionKind
 from appdeploy.k8s.annotations import authored_key, written_key
 from appdeploy.k8s.labels import CANCEL_ANNOTATION, RETRY_ANNOTATION
@@ -171,11 +173,8 @@ async def request_outcome(
 
 
 async def _release_answer(
-    request: web.Request, kube: Kube, person: Any, answer: Answer
+    request: web.Request, kube: Kube, person: Person, answer: Answer
 ) -> web.Response:
-    from appdeploy.console.page_context import release_context  # noqa: PLC0415
-    from appdeploy.console.session import may_patch  # noqa: PLC0415
-
     body = await read_body(kube, request)
     patch = await may_patch(kube, request.match_info["namespace"], request.match_info["name"])
     context = release_context(body, person, now(), patch)

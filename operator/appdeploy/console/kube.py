@@ -137,6 +137,22 @@ class Kube:
         if body is not None:
             headers.append(("Content-Type", content_type))
             content = json.dumps(body)
+        response = await self._send(method, path, params, headers, content)
+        return dict(response.json()) if response.content else {}
+
+    async def text(self, path: str, params: Mapping[str, str]) -> str:
+        """A plain-text answer (pod logs)."""
+        response = await self._send("GET", path, params, list(self.credentials.headers), None)
+        return response.text
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        headers: list[tuple[str, str]],
+        content: str | None,
+    ) -> httpx.Response:
         try:
             response = await self.cluster.http.request(
                 method, path, params=params, content=content, headers=headers
@@ -145,19 +161,7 @@ class Kube:
             raise ApiError(503, f"the API server did not answer: {error}") from None
         if response.status_code >= 400:
             raise ApiError(response.status_code, _message(response.text, response.reason_phrase))
-        return dict(response.json()) if response.content else {}
-
-    async def text(self, path: str, params: Mapping[str, str]) -> str:
-        """A plain-text answer (pod logs)."""
-        try:
-            response = await self.cluster.http.get(
-                path, params=params, headers=list(self.credentials.headers)
-            )
-        except httpx.HTTPError as error:
-            raise ApiError(503, f"the API server did not answer: {error}") from None
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, _message(response.text, response.reason_phrase))
-        return response.text
+        return response
 
     async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[dict[str, Any]]:
         """Watch events (``{"type", "object"}``) until the server ends the watch."""

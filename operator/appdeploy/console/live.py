@@ -21,6 +21,7 @@ from appdeploy.console.follow import changes
 from appdeploy.console.kube import ApiError
 from appdeploy.console.page_context import NotAGate, gate_context, release_context
 from appdeploy.console.pages import now, viewer
+from appdeploy.console.person import Person
 from appdeploy.console.render import fragment
 from appdeploy.console.security import CSRF_FIELD
 from appdeploy.console.session import console_of, may_patch
@@ -70,7 +71,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 
 def _fragments(
-    body: dict[str, Any], gate: str, person: Any, patch: tuple[bool, str], common: dict[str, Any]
+    body: dict[str, Any], gate: str, person: Person, patch: tuple[bool, str], common: dict[str, Any]
 ) -> list[tuple[str, str]]:
     moment = now()
     context = {**release_context(body, person, moment, patch), **common}

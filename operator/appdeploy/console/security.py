@@ -1,4 +1,4 @@
-"""What keeps the console's pages and actions safe in a browser (docs/console.md#security).
+"""What keeps the console's pages and actions safe in a browser (docs/console.md#security-model).
 
 - Every response carries a Content-Security-Policy without inline script or
   style, so text a release author wrote cannot run even if escaping failed.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from appdeploy.console.actions import checked_form
 from appdeploy.console.kube import ApiError, Kube
 from appdeploy.console.render import page
 from appdeploy.console.session import TOKEN_COOKIE, console_of, person_of
@@ -22,8 +23,6 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    from appdeploy.console.actions import checked_form  # noqa: PLC0415 (one form check)
-
     console = console_of(request)
     fields = await checked_form(request)
     token = fields.get("token", "").strip()
@@ -46,8 +45,6 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    from appdeploy.console.actions import checked_form  # noqa: PLC0415
-
     await checked_form(request)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(TOKEN_COOKIE, path="/")
