@@ -40,6 +40,9 @@ CALLS: dict[str, Callable[[Cluster], object]] = {
     "get_channel": lambda c: c.get_channel("ns", "qa"),
     "patch_channel_status": lambda c: c.patch_channel_status("ns", "qa", {}),
     "read_secret": lambda c: c.read_secret("ns", "slack"),
+    "list_policies": lambda c: c.list_policies(),
+    "list_namespaces": lambda c: c.list_namespaces(),
+    "get_namespace": lambda c: c.get_namespace("ns"),
 }
 
 

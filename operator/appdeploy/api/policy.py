@@ -202,3 +202,6 @@ class ReleasePolicy:
 
     name: str
     spec: ReleasePolicySpec
+    generation: int = 0
+    """Its metadata.generation when read from a cluster (0 from a file): recorded with the
+    result of each run, so an auditor sees which version of the policy judged it."""

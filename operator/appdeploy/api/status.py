@@ -219,6 +219,53 @@ class Condition(StatusModel):
 
 
 DECISIONS_LIMIT = 50
+POLICY_VIOLATIONS_LIMIT = 20
+POLICIES_LIMIT = 20
+
+
+class PolicyOutcome(StrEnum):
+    """What a ReleasePolicy concluded about one run (docs/policies.md)."""
+
+    PASSED = "Passed"
+    """The run's spec meets every rule of the policy."""
+    VIOLATED = "Violated"
+    """It breaks a rule: Deny holds or refuses it, Warn and Audit only record it."""
+    OVERRIDDEN = "Overridden"
+    """It breaks a rule, and a verified break-glass override let it run."""
+
+
+class BreakGlassRecord(StatusModel):
+    """A signed break-glass override, as the operator verified it."""
+
+    user: str
+    """Who broke the glass (from the API server's authentication, signed by the webhook)."""
+    groups: list[str] = Field(default_factory=list)
+    """Their groups at the time."""
+    reason: str = ""
+    """Why, as they wrote it."""
+    at: Timestamp
+    """When the webhook signed it."""
+    verified: bool = False
+    """The webhook's signature checked out."""
+
+
+class PolicyResult(StatusModel):
+    """One ReleasePolicy's judgement of one run."""
+
+    policy: str
+    """The ReleasePolicy's name."""
+    generation: int = 0
+    """Its metadata.generation when it judged the run."""
+    enforcement: str
+    """Deny, Warn or Audit."""
+    outcome: PolicyOutcome
+    """Passed, Violated or Overridden."""
+    violations: Annotated[list[str], Field(max_length=POLICY_VIOLATIONS_LIMIT)] = Field(
+        default_factory=list
+    )
+    """Each broken rule, ``field: message`` (the first 20)."""
+    break_glass: BreakGlassRecord | None = None
+    """The override that let the run go on despite the violations."""
 
 
 class HistoryEntry(StatusModel):
@@ -238,6 +285,14 @@ class HistoryEntry(StatusModel):
         default_factory=list
     )
     """The human actions accepted in that run, oldest first (the latest ones if more)."""
+    author: str = ""
+    """Who wrote that run's spec (the webhook's signed attribution), or why it is unknown."""
+    spec_hash: str = ""
+    """sha256 of that run's spec, as attributed."""
+    policies: Annotated[list[PolicyResult], Field(max_length=POLICIES_LIMIT)] = Field(
+        default_factory=list
+    )
+    """What each ReleasePolicy in force concluded about that run."""
 
 
 HISTORY_LIMIT = 10
@@ -275,6 +330,16 @@ class AppDeploymentStatus(StatusModel):
         default_factory=list
     )
     """The last runs before this one, newest first."""
+    author: str = ""
+    """Who wrote the current run's spec (the webhook's signed attribution), or why it is
+    unknown."""
+    spec_hash: str = ""
+    """sha256 of the current run's spec, as attributed."""
+    policies: Annotated[list[PolicyResult], Field(max_length=POLICIES_LIMIT)] = Field(
+        default_factory=list
+    )
+    """What each ReleasePolicy in force concluded about the current run (empty: none
+    applies, or the operator does not enforce policies)."""
     notifications: Annotated[list[Notification], Field(max_length=NOTIFICATIONS_LIMIT)] = Field(
         default_factory=list
     )

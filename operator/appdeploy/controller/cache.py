@@ -101,6 +101,11 @@ class ReleaseCache:
         with self._lock:
             return sorted(key for key in self._releases if key[0] == namespace)
 
+    def releases(self) -> list[Key]:
+        """Every release that exists, as far as the watch told."""
+        with self._lock:
+            return sorted(self._releases)
+
     def forget(self, key: Key) -> None:
         """Drop a deleted release's Jobs and their pods."""
         with self._lock:

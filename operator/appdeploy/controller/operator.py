@@ -21,6 +21,7 @@ from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.channels import ChannelCache, ChannelChecks, register_channel_watch
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.delivery import Delivery, DeliveryMetrics
+from appdeploy.controller.policies import PolicyCache, register_policy_watch
 from appdeploy.controller.queue import WorkQueue
 from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
@@ -107,9 +108,11 @@ async def start_components(
     operator_config: OperatorConfig,
     cache: ReleaseCache,
     channels: ChannelCache,
+    policies: PolicyCache,
     state: dict[str, Any],
 ) -> None:
-    """Clients, the signing key, who we are, the reconciler, the workers, delivery, resync."""
+    """Clients, the signing key, who we are, the policies, the reconciler, the workers,
+    delivery, resync."""
     queue: WorkQueue[tuple[str, str]] = WorkQueue()
     api_client = kubernetes_client()
     timeout = (
@@ -124,6 +127,9 @@ async def start_components(
         )
     # Who we are: the webhook lets only us remove others' decisions, steps never run as us.
     state["username"] = await asyncio.to_thread(own_username, api_client, timeout)
+    # Before any worker: a release is never judged against policies not listed yet.
+    listed = await asyncio.to_thread(lambda: (cluster.list_policies(), cluster.list_namespaces()))
+    policies.prime(*listed)
     reconciler = Reconciler(
         cluster,
         cache,
@@ -131,6 +137,7 @@ async def start_components(
         signing_key=state.get("key"),
         operator_username=state["username"],
         channels=channels,
+        policies=policies,
     )
     if operator_config.metrics_address:
         metrics.serve(operator_config.metrics_address)
@@ -154,6 +161,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
     cache = ReleaseCache()
     channels = ChannelCache()
+    policies = PolicyCache()
     state: dict[str, Any] = {}
 
     def enqueue(namespace: str | None, name: str | None) -> None:
@@ -168,7 +176,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
     @kopf.on.startup(registry=registry)
     async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure_kopf(settings, operator_config)
-        await start_components(operator_config, cache, channels, state)
+        await start_components(operator_config, cache, channels, policies, state)
 
     @kopf.on.probe(id="workers", registry=registry)
     async def workers_alive(**_: Any) -> str:
@@ -229,6 +237,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             state["resync"].request()
 
     register_child_watches(registry, cache, enqueue, relisted)
+    register_policy_watch(registry, policies, cache, enqueue)
     register_channel_watch(registry, channels, lambda: state.get("checks"), channel_ready_changed)
     return registry
 

@@ -24,9 +24,10 @@ from appdeploy.controller.cache import Key, ReleaseCache
 from appdeploy.controller.channels import ChannelCache, channel_state, named_channels
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.gate_metrics import observe_gates
+from appdeploy.controller.policies import PolicyCache
 from appdeploy.controller.release_metrics import observe_release
 from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Settings, plan
-from appdeploy.engine.inputs import ChannelState
+from appdeploy.engine.inputs import ChannelState, PolicyFacts
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import Applied, apply_plan
 from appdeploy.k8s.cluster import Cluster
@@ -52,10 +53,13 @@ class Reconciler:
         signing_key: bytes | None = None,
         operator_username: str = "",
         channels: ChannelCache | None = None,
+        policies: PolicyCache | None = None,
     ) -> None:
         self.signing_key = signing_key
         self.channels = channels
         """The channel watch's cache; None: channels are not looked at (nor judged)."""
+        self.policies = policies
+        """The ReleasePolicies and namespace labels; None: policies are not enforced."""
         self.cluster = cluster
         self.cache = cache
         self.config = config
@@ -149,7 +153,15 @@ class Reconciler:
             retry=retry,
             cancel=cancel,
             channels=self._channels(namespace, release.get("spec") or {}),
+            policies=self._policies(namespace, release.get("spec")),
         )
+
+    def _policies(self, namespace: str, spec: Any) -> PolicyFacts | None:
+        if self.policies is None:
+            return None
+        app = spec.get("app") if isinstance(spec, dict) else None
+        # An unreadable spec is Invalid whatever the policies say; its app may be anything.
+        return self.policies.facts(namespace, str(app or ""), self.cluster.get_namespace)
 
     def _channels(self, namespace: str, spec: dict[str, Any]) -> dict[str, ChannelState] | None:
         """The channels the release names, as found; a missing one is absent."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
+from appdeploy.api.policy import ReleasePolicy
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,17 @@ class ChannelState:
 
 
 @dataclass(frozen=True)
+class PolicyFacts:
+    """The ReleasePolicies in force for one release, as the operator found them."""
+
+    applicable: tuple[ReleasePolicy, ...] = ()
+    """Those whose namespaceSelector and apps cover the release, by name."""
+    unknown: str = ""
+    """Why the policies in force cannot be known now (not listed yet, one unreadable, the
+    namespace's labels unknown): nothing protected may start until they are."""
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything the operator saw for one release."""
 
@@ -141,6 +153,8 @@ class Observed:
     channels: Mapping[str, ChannelState] | None = None
     """The channels the release names, by name; a name missing here does not exist.
     None: the operator did not look (notifications are then not judged)."""
+    policies: PolicyFacts | None = None
+    """The ReleasePolicies in force; None: the operator does not enforce policies."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Every call the operator makes goes through here, so the set of verbs (and
 the RBAC they need) is visible in one file: AppDeployments get / update
 status / patch / patch status (the outbox); Jobs get / list / create / delete;
 pods list; Events create; NotificationChannels get / patch status; Secrets get
-(only those a channel names, never listed).
+(only those a channel names, never listed); ReleasePolicies and namespaces list
+(and get a namespace), to know the policies in force.
 
 Every call carries a connect and a read timeout: without one, a half-open
 connection (an API server that accepted and then vanished behind a dead load
@@ -23,6 +24,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from appdeploy.api.channels import CHANNEL_PLURAL
+from appdeploy.api.policy import POLICY_PLURAL
 from appdeploy.k8s.labels import API_VERSION, CONTROLLER_UID, GROUP, KIND, PLURAL, VERSION
 
 CONFLICT, NOT_FOUND, ALREADY_EXISTS, UNPROCESSABLE = 409, 404, 409, 422
@@ -201,6 +203,36 @@ class Cluster:
         return {
             key: base64.b64decode(value).decode(errors="replace") for key, value in data.items()
         }
+
+    # --- ReleasePolicies and namespaces (cluster-scoped, read only) ---------------
+    def list_policies(self) -> list[dict[str, Any]]:
+        """Every ReleasePolicy; none when their CRD is not installed (none can exist)."""
+        self.on_request("list", POLICY_PLURAL)
+        try:
+            listed = self.custom.list_cluster_custom_object(
+                GROUP, VERSION, POLICY_PLURAL, _request_timeout=self.timeout
+            )
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return []
+            raise
+        return list(cast(dict[str, Any], listed).get("items") or [])
+
+    def list_namespaces(self) -> list[dict[str, Any]]:
+        """Every namespace (for its labels)."""
+        self.on_request("list", "namespaces")
+        listed = self.core.list_namespace(_request_timeout=self.timeout)
+        return [self._plain(item) for item in listed.items]
+
+    def get_namespace(self, name: str) -> dict[str, Any] | None:
+        """A namespace, or None if it does not exist."""
+        self.on_request("get", "namespaces")
+        try:
+            return self._plain(self.core.read_namespace(name, _request_timeout=self.timeout))
+        except ApiException as error:
+            if error.status == NOT_FOUND:
+                return None
+            raise
 
     # --- Jobs and pods ------------------------------------------------------------
     def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
