@@ -243,7 +243,7 @@ class BreakGlassRecord(StatusModel):
     """Their groups at the time."""
     reason: str = ""
     """Why, as they wrote it."""
-    at: Timestamp
+    at: Timestamp | None = None
     """When the webhook signed it."""
     verified: bool = False
     """The webhook's signature checked out."""

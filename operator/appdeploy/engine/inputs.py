@@ -131,6 +131,35 @@ class ChannelState:
 
 
 @dataclass(frozen=True)
+class ObservedBreakGlass:
+    """An ``appdeploy.dev/break-glass`` annotation: a person overriding ReleasePolicies."""
+
+    user: str
+    groups: tuple[str, ...]
+    reason: str
+    spec_hash: str
+    """The spec it overrides policies for (``appdeploy.api.spec_hash``): a changed spec needs
+    the glass broken again."""
+    at: datetime | None = None
+    verified: bool = False
+    """The admission webhook's signature checked out."""
+    problem: str = ""
+    """Why it cannot be honoured (unsigned, forged), for the Event."""
+
+
+@dataclass(frozen=True)
+class ObservedAuthor:
+    """The ``appdeploy.dev/spec-author`` annotation: who wrote the spec, as the webhook signed."""
+
+    user: str
+    groups: tuple[str, ...]
+    spec_hash: str
+    at: datetime | None = None
+    verified: bool = False
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class PolicyFacts:
     """The ReleasePolicies in force for one release, as the operator found them."""
 
@@ -155,6 +184,8 @@ class Observed:
     None: the operator did not look (notifications are then not judged)."""
     policies: PolicyFacts | None = None
     """The ReleasePolicies in force; None: the operator does not enforce policies."""
+    break_glass: ObservedBreakGlass | None = None
+    author: ObservedAuthor | None = None
 
 
 @dataclass(frozen=True)
