@@ -145,26 +145,35 @@ def _operator_rights(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict[str, Any]) -> None:
+def test_namespaced_mode_grants_the_operator_only_reads_cluster_wide(
+    rendered: dict[str, Any],
+) -> None:
     rights = _operator_rights(rendered["namespaced"])
     assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
         (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
     }
-    # The one cluster-scoped right: reading its own two webhook configurations, by name.
-    (binding,) = kind_of(rendered["namespaced"], "ClusterRoleBinding")
-    assert binding["roleRef"]["name"] == "appdeploy-webhook-configurations"
-    (role,) = [
-        role
-        for role in kind_of(rendered["namespaced"], "ClusterRole")
-        if role["metadata"]["name"] == "appdeploy-webhook-configurations"
-    ]
-    assert role["rules"] == [
+    # Cluster-scoped: reading its own two webhook configurations, by name, and reading
+    # ReleasePolicies and namespace labels (the policies in force). Nothing it may write.
+    bindings = {b["roleRef"]["name"] for b in kind_of(rendered["namespaced"], "ClusterRoleBinding")}
+    assert bindings == {"appdeploy-webhook-configurations", "appdeploy-policy-reader"}
+    roles = {
+        role["metadata"]["name"]: role for role in kind_of(rendered["namespaced"], "ClusterRole")
+    }
+    assert roles["appdeploy-webhook-configurations"]["rules"] == [
         {
             "apiGroups": ["admissionregistration.k8s.io"],
             "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
             "resourceNames": ["appdeploy"],
             "verbs": ["get"],
         }
+    ]
+    assert roles["appdeploy-policy-reader"]["rules"] == [
+        {
+            "apiGroups": ["appdeploy.dev"],
+            "resources": ["releasepolicies"],
+            "verbs": ["get", "list", "watch"],
+        },
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
     ]
     bindings = kind_of(rendered["namespaced"], "ValidatingAdmissionPolicyBinding")
     assert len(bindings) == 2  # decisions-only and step-objects
