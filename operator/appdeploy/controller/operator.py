@@ -15,6 +15,7 @@ from typing import Any
 import kopf
 from kubernetes import client, config
 
+from appdeploy.admission.access_review import SubjectAccessReviews
 from appdeploy.admission.webhooks import register_admission
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
@@ -28,6 +29,7 @@ from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
 from appdeploy.controller.webhook_coverage import check_webhook_coverage
 from appdeploy.controller.workers import Workers
+from appdeploy.engine.inputs import PolicyFacts
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
 from appdeploy.k8s.labels import GROUP, MANAGED_SELECTOR, PLURAL, VERSION
@@ -120,6 +122,7 @@ async def start_components(
         operator_config.api_read_timeout.total_seconds(),
     )
     cluster = Cluster(api_client, on_request=metrics.count_request, timeout=timeout)
+    state.update(api_client=api_client, cluster=cluster)  # the webhooks use them from now on
     if operator_config.approval_key_secret:
         key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
         state["key"] = await asyncio.to_thread(
@@ -153,6 +156,40 @@ async def start_components(
         "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
         ",".join(operator_config.namespaces) or "(all)",
         operator_config.trust_unverified_approvals,
+    )
+
+
+def register_webhooks(
+    registry: kopf.OperatorRegistry,
+    operator_config: OperatorConfig,
+    state: dict[str, Any],
+    channels: ChannelCache,
+    policies: PolicyCache,
+) -> None:
+    """The admission handlers, reading the key, the client and the caches from ``state``."""
+    if not operator_config.approval_key_secret:
+        raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
+    timeout = (
+        operator_config.api_connect_timeout.total_seconds(),
+        operator_config.api_read_timeout.total_seconds(),
+    )
+    reviews = SubjectAccessReviews(lambda: state.get("api_client"), timeout)
+
+    def policies_in_force(namespace: str, app: str) -> PolicyFacts | None:
+        # The webhook may answer before start_components built the client: not known then.
+        cluster: Cluster | None = state.get("cluster")
+        return None if cluster is None else policies.facts(namespace, app, cluster.get_namespace)
+
+    register_admission(
+        registry,
+        signing_key=lambda: state["key"],
+        operator_username=lambda: str(state.get("username") or ""),
+        pod_policy=operator_config.pod_policy,
+        job_controller=operator_config.job_controller_users,
+        channels=channels.names,
+        remind_floor=operator_config.remind_floor,
+        policies=policies_in_force,
+        access_review=reviews if operator_config.reference_check else None,
     )
 
 
@@ -204,17 +241,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             await asyncio.to_thread(state["resync"].stop)
 
     if operator_config.webhook_address:
-        if not operator_config.approval_key_secret:
-            raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
-        register_admission(
-            registry,
-            signing_key=lambda: state["key"],
-            operator_username=lambda: str(state.get("username") or ""),
-            pod_policy=operator_config.pod_policy,
-            job_controller=operator_config.job_controller_users,
-            channels=channels.names,
-            remind_floor=operator_config.remind_floor,
-        )
+        register_webhooks(registry, operator_config, state, channels, policies)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:

@@ -1,0 +1,115 @@
+"""Who may use what: a release author must be allowed what their steps reference.
+
+The operator runs a step as the ServiceAccount it names and hands it the
+Secrets its environment reads, with the operator's own rights. Without this
+check, anyone who may create a release could obtain through the operator what
+they could not get themselves (docs/security.md, "Who may use what"). So at
+admission (a create, or an update that changes the spec) each referenced
+object is checked by a SubjectAccessReview of the requesting user:
+
+- a Secret (``env[].valueFrom.secretKeyRef``, ``envFrom[].secretRef``):
+  ``get`` on ``secrets`` with that name, in the release's namespace;
+- a ServiceAccount (``run.serviceAccountName``, ``spec.serviceAccountName``):
+  the custom verb ``use`` on ``serviceaccounts`` with that name (RBAC accepts
+  any verb; grant it with a Role rule naming it in ``resourceNames``).
+
+The namespace's ``default`` account is never checked, named or not: every
+pod of the namespace gets it without naming anything, so naming it grants
+nothing more (give it no rights; protect it by policy if it has some).
+Nothing is cached across requests: a revoked grant counts at once. A review
+that cannot be made refuses (fail closed), saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from appdeploy.api.spec import AppDeploymentSpec
+from appdeploy.engine.identities import DEFAULT_ACCOUNT
+from appdeploy.engine.policies import Use, uses_of
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The authenticated user of an admission request (its ``userInfo``)."""
+
+    username: str
+    groups: tuple[str, ...] = ()
+    uid: str = ""
+    extra: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_userinfo(cls, userinfo: Mapping[str, Any]) -> Requester:
+        """From the request's userInfo, as the API server sent it."""
+        extra = userinfo.get("extra") or {}
+        return cls(
+            username=str(userinfo.get("username") or ""),
+            groups=tuple(str(group) for group in userinfo.get("groups") or []),
+            uid=str(userinfo.get("uid") or ""),
+            extra={str(key): [str(v) for v in values or []] for key, values in extra.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Access:
+    """A SubjectAccessReview's answer."""
+
+    allowed: bool
+    reason: str = ""
+
+
+class AccessUnknown(Exception):
+    """The review could not be made (API server unreachable, operator not started)."""
+
+
+AccessReview = Callable[[Requester, str, str, str, str], Access]
+"""(user, namespace, verb, resource, name) -> Access; raises AccessUnknown."""
+
+VERBS = {
+    "Secret": ("get", "secrets", "reads", "get"),
+    "ServiceAccount": ("use", "serviceaccounts", "runs as", "use"),
+}
+
+
+def checked_uses(spec: AppDeploymentSpec) -> Iterator[tuple[str, Use]]:
+    """(step name, use) for every Secret and ServiceAccount the steps reference, but ``default``."""
+    for section, steps in (("steps", spec.steps), ("finally", spec.finally_)):
+        for index, step in enumerate(steps):
+            for use in uses_of(spec, step, f"spec.{section}[{index}]"):
+                if use.kind == "ServiceAccount" and use.name == DEFAULT_ACCOUNT:
+                    continue
+                yield step.name, use
+
+
+def reference_refusals(
+    spec: AppDeploymentSpec, namespace: str, requester: Requester, review: AccessReview
+) -> list[str]:
+    """Why ``requester`` may not reference what ``spec`` does (empty: they may)."""
+    answers: dict[tuple[str, str], Access | str] = {}  # this request only
+    refusals: list[str] = []
+    for step, use in checked_uses(spec):
+        verb, resource, does, _ = VERBS[use.kind]
+        key = (use.kind, use.name)
+        if key not in answers:
+            try:
+                answers[key] = review(requester, namespace, verb, resource, use.name)
+            except AccessUnknown as unknown:
+                answers[key] = str(unknown)
+        answer = answers[key]
+        who = requester.username or "the requester"
+        if isinstance(answer, str):
+            refusals.append(
+                f"{use.path}: {step} {does} {use}, and whether {who} may {verb} it could not "
+                f"be checked ({answer}); try again"
+            )
+        elif not answer.allowed:
+            why = answer.reason or (
+                f"no Role or ClusterRole bound to {who} grants {verb} on "
+                f"{resource} {use.name} in namespace {namespace}"
+            )
+            refusals.append(
+                f"{use.path}: {step} {does} {use}, but {who} may not {verb} it (RBAC: {why})"
+            )
+    return refusals
