@@ -58,6 +58,7 @@ EXPECTED_KINDS = {
     "service-monitor": {"ServiceMonitor"},
     "pdb-and-network-policy": {"PodDisruptionBudget", "NetworkPolicy"},
     "existing-key": {"Secret"},
+    "hard-door": {"ValidatingWebhookConfiguration", "ClusterRole"},
     "client-ca": {"ConfigMap", "NetworkPolicy"},
     "no-network-policy": {"Deployment", "MutatingWebhookConfiguration"},
     "no-webhook": {"Deployment", "ClusterRole", "NetworkPolicy"},
@@ -120,6 +121,8 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
     assert args.delivery_workers == notifications.get("deliveryWorkers", 32)
     assert args.allow_provider_url == notifications.get("allowProviderURLs", [])
     assert args.console_url == VARIANTS[variant].get("console", {}).get("url", "")
+    reference_check = VARIANTS[variant].get("webhook", {}).get("referenceCheck", True)
+    assert args.reference_check == reference_check
 
 
 def test_the_webhook_client_ca_reaches_the_operator(rendered: dict[str, Any]) -> None:
@@ -150,9 +153,14 @@ def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict
     assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
         (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
     }
-    # The one cluster-scoped right: reading its own two webhook configurations, by name.
-    (binding,) = kind_of(rendered["namespaced"], "ClusterRoleBinding")
-    assert binding["roleRef"]["name"] == "appdeploy-webhook-configurations"
+    # Cluster-scoped, and only these: reading its own two webhook configurations by
+    # name, reading ReleasePolicies and namespace labels, asking SubjectAccessReviews.
+    bound = {b["roleRef"]["name"] for b in kind_of(rendered["namespaced"], "ClusterRoleBinding")}
+    assert bound == {
+        "appdeploy-webhook-configurations",
+        "appdeploy-policy-reader",
+        "appdeploy-access-review",
+    }
     (role,) = [
         role
         for role in kind_of(rendered["namespaced"], "ClusterRole")
