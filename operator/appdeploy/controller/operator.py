@@ -15,8 +15,6 @@ from typing import Any
 import kopf
 from kubernetes import client, config
 
-from appdeploy.admission.access_review import SubjectAccessReviews
-from appdeploy.admission.webhooks import register_admission
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.channels import ChannelCache, ChannelChecks, register_channel_watch
@@ -28,8 +26,8 @@ from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
 from appdeploy.controller.webhook_coverage import check_webhook_coverage
+from appdeploy.controller.webhook_wiring import register_webhooks
 from appdeploy.controller.workers import Workers
-from appdeploy.engine.inputs import PolicyFacts
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
 from appdeploy.k8s.labels import GROUP, MANAGED_SELECTOR, PLURAL, VERSION
@@ -156,40 +154,6 @@ async def start_components(
         "appdeploy operator started: namespaces=%s trust_unverified_approvals=%s",
         ",".join(operator_config.namespaces) or "(all)",
         operator_config.trust_unverified_approvals,
-    )
-
-
-def register_webhooks(
-    registry: kopf.OperatorRegistry,
-    operator_config: OperatorConfig,
-    state: dict[str, Any],
-    channels: ChannelCache,
-    policies: PolicyCache,
-) -> None:
-    """The admission handlers, reading the key, the client and the caches from ``state``."""
-    if not operator_config.approval_key_secret:
-        raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
-    timeout = (
-        operator_config.api_connect_timeout.total_seconds(),
-        operator_config.api_read_timeout.total_seconds(),
-    )
-    reviews = SubjectAccessReviews(lambda: state.get("api_client"), timeout)
-
-    def policies_in_force(namespace: str, app: str) -> PolicyFacts | None:
-        # The webhook may answer before start_components built the client: not known then.
-        cluster: Cluster | None = state.get("cluster")
-        return None if cluster is None else policies.facts(namespace, app, cluster.get_namespace)
-
-    register_admission(
-        registry,
-        signing_key=lambda: state["key"],
-        operator_username=lambda: str(state.get("username") or ""),
-        pod_policy=operator_config.pod_policy,
-        job_controller=operator_config.job_controller_users,
-        channels=channels.names,
-        remind_floor=operator_config.remind_floor,
-        policies=policies_in_force,
-        access_review=reviews if operator_config.reference_check else None,
     )
 
 
