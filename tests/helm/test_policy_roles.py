@@ -100,3 +100,21 @@ def test_the_reference_check_is_on_unless_turned_off(rendered: dict[str, Any]) -
 
     assert "--no-reference-check" not in args("defaults")
     assert "--no-reference-check" in args("hard-door")
+
+
+def test_the_cel_shape_policy_is_opt_in_and_takes_every_release_policy_as_param() -> None:
+    def shapes(values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            obj
+            for obj in render(values)
+            if obj["metadata"]["name"] == "appdeploy-release-policy-shapes"
+        ]
+
+    assert shapes(VARIANTS["defaults"]) == []
+    policy, binding = shapes({**VARIANTS["defaults"], "releasePolicies": {"admissionPolicy": True}})
+    assert policy["spec"]["paramKind"] == {
+        "apiVersion": "appdeploy.dev/v1alpha1",
+        "kind": "ReleasePolicy",
+    }
+    assert binding["spec"]["paramRef"] == {"selector": {}, "parameterNotFoundAction": "Allow"}
+    assert binding["spec"]["validationActions"] == ["Deny"]
