@@ -185,3 +185,14 @@ def test_policy_and_reference_refusals_are_reported_together(facts: PolicyFacts 
     refusal, _ = admit(NO_GATE, facts=facts, reviews=Reviews())
     assert "upload reads Secret asc-api-key, but alice may not get it" in refusal
     assert ("ReleasePolicy production-store (rule protect)" in refusal) is (facts is not None)
+
+
+def test_an_account_named_once_for_the_whole_spec_is_refused_once() -> None:
+    steps = [{"name": name, "run": {"image": "i"}} for name in ("build", "sign", "ship")]
+    spec = {"app": "shop", "version": "1", "steps": steps, "serviceAccountName": "publisher"}
+    refusal, _ = admit(spec, facts=PolicyFacts(), reviews=Reviews())
+    assert refusal.startswith(
+        "spec.serviceAccountName: build, sign and ship run as ServiceAccount publisher, but "
+        "alice may not use it (RBAC: "
+    )
+    assert refusal.count("spec.serviceAccountName") == 1

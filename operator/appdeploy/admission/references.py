@@ -22,7 +22,7 @@ that cannot be made refuses (fail closed), saying so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,19 +68,22 @@ AccessReview = Callable[[Requester, str, str, str, str], Access]
 """(user, namespace, verb, resource, name) -> Access; raises AccessUnknown."""
 
 VERBS = {
-    "Secret": ("get", "secrets", "reads", "get"),
-    "ServiceAccount": ("use", "serviceaccounts", "runs as", "use"),
+    "Secret": ("get", "secrets", "reads"),
+    "ServiceAccount": ("use", "serviceaccounts", "runs as"),
 }
 
 
-def checked_uses(spec: AppDeploymentSpec) -> Iterator[tuple[str, Use]]:
-    """(step name, use) for every Secret and ServiceAccount the steps reference, but ``default``."""
+def checked_uses(spec: AppDeploymentSpec) -> dict[Use, list[str]]:
+    """Every Secret and ServiceAccount the steps reference but ``default``, with the steps that
+    do at that field (``spec.serviceAccountName`` serves every step that names none)."""
+    found: dict[Use, list[str]] = {}
     for section, steps in (("steps", spec.steps), ("finally", spec.finally_)):
         for index, step in enumerate(steps):
             for use in uses_of(spec, step, f"spec.{section}[{index}]"):
                 if use.kind == "ServiceAccount" and use.name == DEFAULT_ACCOUNT:
                     continue
-                yield step.name, use
+                found.setdefault(use, []).append(step.name)
+    return found
 
 
 def reference_refusals(
@@ -89,8 +92,9 @@ def reference_refusals(
     """Why ``requester`` may not reference what ``spec`` does (empty: they may)."""
     answers: dict[tuple[str, str], Access | str] = {}  # this request only
     refusals: list[str] = []
-    for step, use in checked_uses(spec):
-        verb, resource, does, _ = VERBS[use.kind]
+    who = requester.username or "the requester"
+    for use, steps in checked_uses(spec).items():
+        verb, resource, does = VERBS[use.kind]
         key = (use.kind, use.name)
         if key not in answers:
             try:
@@ -98,18 +102,24 @@ def reference_refusals(
             except AccessUnknown as unknown:
                 answers[key] = str(unknown)
         answer = answers[key]
-        who = requester.username or "the requester"
+        what = f"{use.path}: {_names(steps)} {does if len(steps) == 1 else _plural(does)} {use}"
         if isinstance(answer, str):
             refusals.append(
-                f"{use.path}: {step} {does} {use}, and whether {who} may {verb} it could not "
-                f"be checked ({answer}); try again"
+                f"{what}, and whether {who} may {verb} it could not be checked ({answer}); "
+                "try again"
             )
         elif not answer.allowed:
             why = answer.reason or (
                 f"no Role or ClusterRole bound to {who} grants {verb} on "
                 f"{resource} {use.name} in namespace {namespace}"
             )
-            refusals.append(
-                f"{use.path}: {step} {does} {use}, but {who} may not {verb} it (RBAC: {why})"
-            )
+            refusals.append(f"{what}, but {who} may not {verb} it (RBAC: {why})")
     return refusals
+
+
+def _names(steps: list[str]) -> str:
+    return steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
+
+
+def _plural(does: str) -> str:
+    return {"reads": "read", "runs as": "run as"}[does]
