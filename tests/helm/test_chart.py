@@ -58,6 +58,7 @@ EXPECTED_KINDS = {
     "service-monitor": {"ServiceMonitor"},
     "pdb-and-network-policy": {"PodDisruptionBudget", "NetworkPolicy"},
     "existing-key": {"Secret"},
+    "hard-door": {"ValidatingWebhookConfiguration", "ClusterRole"},
     "client-ca": {"ConfigMap", "NetworkPolicy"},
     "no-network-policy": {"Deployment", "MutatingWebhookConfiguration"},
     "no-webhook": {"Deployment", "ClusterRole", "NetworkPolicy"},
@@ -120,6 +121,8 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
     assert args.delivery_workers == notifications.get("deliveryWorkers", 32)
     assert args.allow_provider_url == notifications.get("allowProviderURLs", [])
     assert args.console_url == VARIANTS[variant].get("console", {}).get("url", "")
+    reference_check = VARIANTS[variant].get("webhook", {}).get("referenceCheck", True)
+    assert args.reference_check == reference_check
 
 
 def test_the_webhook_client_ca_reaches_the_operator(rendered: dict[str, Any]) -> None:
@@ -145,35 +148,31 @@ def _operator_rights(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_namespaced_mode_grants_the_operator_only_reads_cluster_wide(
-    rendered: dict[str, Any],
-) -> None:
+def test_namespaced_mode_grants_the_operator_nothing_cluster_wide(rendered: dict[str, Any]) -> None:
     rights = _operator_rights(rendered["namespaced"])
     assert {(obj["kind"], obj["metadata"]["namespace"]) for obj in rights} == {
         (kind, namespace) for kind in ("Role", "RoleBinding") for namespace in ("team-a", "team-b")
     }
-    # Cluster-scoped: reading its own two webhook configurations, by name, and reading
-    # ReleasePolicies and namespace labels (the policies in force). Nothing it may write.
-    bindings = {b["roleRef"]["name"] for b in kind_of(rendered["namespaced"], "ClusterRoleBinding")}
-    assert bindings == {"appdeploy-webhook-configurations", "appdeploy-policy-reader"}
-    roles = {
-        role["metadata"]["name"]: role for role in kind_of(rendered["namespaced"], "ClusterRole")
+    # Cluster-scoped, and only these: reading its own two webhook configurations by
+    # name, reading ReleasePolicies and namespace labels, asking SubjectAccessReviews.
+    bound = {b["roleRef"]["name"] for b in kind_of(rendered["namespaced"], "ClusterRoleBinding")}
+    assert bound == {
+        "appdeploy-webhook-configurations",
+        "appdeploy-policy-reader",
+        "appdeploy-access-review",
     }
-    assert roles["appdeploy-webhook-configurations"]["rules"] == [
+    (role,) = [
+        role
+        for role in kind_of(rendered["namespaced"], "ClusterRole")
+        if role["metadata"]["name"] == "appdeploy-webhook-configurations"
+    ]
+    assert role["rules"] == [
         {
             "apiGroups": ["admissionregistration.k8s.io"],
             "resources": ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
             "resourceNames": ["appdeploy"],
             "verbs": ["get"],
         }
-    ]
-    assert roles["appdeploy-policy-reader"]["rules"] == [
-        {
-            "apiGroups": ["appdeploy.dev"],
-            "resources": ["releasepolicies"],
-            "verbs": ["get", "list", "watch"],
-        },
-        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
     ]
     bindings = kind_of(rendered["namespaced"], "ValidatingAdmissionPolicyBinding")
     assert len(bindings) == 2  # decisions-only and step-objects

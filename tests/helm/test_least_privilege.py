@@ -103,19 +103,24 @@ def test_the_operator_cannot_touch_jobs_in_a_namespace_it_does_not_watch(
             client.BatchV1Api(as_operator).create_namespaced_job(other, _intruder_job())
         as_operator.close()
         assert refused.value.status == 403
-        # Nothing cluster-wide but reading ReleasePolicies and namespace labels (to know the
-        # policies in force); no Secrets elsewhere.
-        for verb in ("list", "watch"):
-            assert install.is_allowed(api_client, user, verb, "namespaces", namespace="")
-            assert install.is_allowed(
-                api_client, user, verb, "releasepolicies", namespace="", group="appdeploy.dev"
-            )
-        for verb in ("create", "update", "patch", "delete"):
-            assert not install.is_allowed(api_client, user, verb, "namespaces", namespace="")
-            assert not install.is_allowed(
-                api_client, user, verb, "releasepolicies", namespace="", group="appdeploy.dev"
-            )
+        # Nor anything cluster-wide, Secrets elsewhere included, but reading
+        # ReleasePolicies and namespace labels (the policies in force) and asking
+        # SubjectAccessReviews (the reference check): both only answer, never change.
         assert not install.is_allowed(api_client, user, "get", "secrets", namespace=other)
+        for verb, resource, group in (
+            ("delete", "namespaces", ""),
+            ("create", "releasepolicies", "appdeploy.dev"),
+            ("update", "releasepolicies", "appdeploy.dev"),
+            ("create", "clusterrolebindings", "rbac.authorization.k8s.io"),
+        ):
+            assert not install.is_allowed(
+                api_client, user, verb, resource, namespace="", group=group
+            )
+        assert install.is_allowed(api_client, user, "list", "namespaces", namespace="")
+        assert install.is_allowed(
+            api_client, user, "create", "subjectaccessreviews", namespace="",
+            group="authorization.k8s.io",
+        )  # fmt: skip
         # Channels' Secrets are read by name in a watched namespace, never listed or watched.
         assert install.is_allowed(api_client, user, "get", "secrets", namespace=watched)
         for verb in ("list", "watch"):

@@ -3,7 +3,8 @@
 appdeploy-approve lets a person approve a gate and nothing else: RBAC
 refuses an update (403), and the chart's ValidatingAdmissionPolicy refuses a
 patch that touches anything but approve./reject. annotations. view and edit
-reach the built-in roles through aggregation.
+no longer reach the built-in roles by default (userRoles.aggregateToDefaultRoles):
+editing a namespace does not make anyone a release author.
 """
 
 from __future__ import annotations
@@ -107,13 +108,17 @@ def test_a_viewer_cannot_annotate(
 
 @pytest.mark.parametrize(
     ("builtin", "verb", "allowed"),
-    [("view", "list", True), ("view", "patch", False), ("edit", "update", True),
-     ("admin", "delete", True), ("edit", "update-status", False)],
+    [("view", "list", False), ("view", "patch", False), ("edit", "update", False),
+     ("admin", "delete", False), ("edit", "update-status", False)],
 )  # fmt: skip
-def test_view_and_edit_reach_the_builtin_roles(
+def test_view_and_edit_do_not_reach_the_builtin_roles_by_default(
     namespaced_install: Installation, api_client: Any, builtin: str, verb: str, allowed: bool
 ) -> None:
-    # The clusterrole-aggregation controller copies the chart's rules into view/edit/admin.
+    # The clusterrole-aggregation controller would copy the chart's rules into
+    # view/edit/admin if the roles carried the aggregate labels (they do not by default).
+    for role in ("appdeploy-view", "appdeploy-edit"):
+        labels = client.RbacAuthorizationV1Api(api_client).read_cluster_role(role).metadata.labels
+        assert not [key for key in labels if key.startswith("rbac.authorization.k8s.io/aggr")]
     namespace = namespaced_install.watched[0]
     user = f"builtin-{builtin}"
     try:

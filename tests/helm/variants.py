@@ -97,6 +97,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
             },
         }
     ),
+    # A hard door (validate-spec fails closed), no reference check, the old aggregation.
+    "hard-door": with_webhook_from(
+        {
+            "webhook": {"validateSpecFailurePolicy": "Fail", "referenceCheck": False},
+            "userRoles": {"aggregateToDefaultRoles": True},
+        }
+    ),
     # The client certificate is the fence: the webhook port is open to any source.
     "client-ca": {"webhook": {"clientCA": CLIENT_CA}},
     "existing-key": with_webhook_from({"approvalKey": {"existingSecret": "corp-approval-key"}}),

@@ -4,7 +4,8 @@ Scoping, so that a GitOps sync is never blocked by an operator that is down:
 
 - validate-spec sees creates and updates of AppDeployments, with failurePolicy
   Ignore: the operator validates again (phase Invalid), and a down webhook
-  must not block deploys.
+  must not block deploys (the chart lets an admin choose Fail instead:
+  webhook.validateSpecFailurePolicy).
 - sign-decisions (mutating) and check-decisions see only requests that add,
   change or remove ``approve.``/``reject.appdeploy.dev/`` annotations (or their
   authored ``<author>.approve.appdeploy.dev/`` keys), ``appdeploy.dev/retry``

@@ -2,14 +2,16 @@
 
 Handler ids are the URL paths the webhook configurations point at
 (``https://HOST:PORT/validate-spec`` …). Refusals are kopf AdmissionErrors,
-which kubectl prints verbatim. The step-object hooks for Jobs and pods are
-always served; only clusters that configure them (no ValidatingAdmissionPolicy)
-send them requests.
+which kubectl prints verbatim: 422 for a spec that is not valid, 403 for one
+that is valid but not allowed (a ReleasePolicy denies it, or the requester may
+not use what it references; docs/policies.md, "At the door"). The step-object
+hooks for Jobs and pods are always served; only clusters that configure them
+(no ValidatingAdmissionPolicy) send them requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,8 @@ from appdeploy.admission.configurations import (
     VALIDATE_SPEC,
 )
 from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
+from appdeploy.admission.policy_door import policy_answer
+from appdeploy.admission.references import AccessReview, Requester, reference_refusals
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS, step_object_refusal
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.notify_validation import missing_channel_warnings
@@ -30,6 +34,7 @@ from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine import Settings
+from appdeploy.engine.inputs import ObservedBreakGlass, PolicyFacts
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
@@ -49,6 +54,9 @@ def register_admission(
     job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
     channels: Callable[[str], set[str] | None] = lambda namespace: None,
     remind_floor: timedelta = REMIND_FLOOR,
+    policies: Callable[[str, str], PolicyFacts | None] = lambda namespace, app: PolicyFacts(),
+    break_glass: Callable[[Mapping[str, Any]], ObservedBreakGlass | None] = lambda body: None,
+    access_review: AccessReview | None = None,
 ) -> None:
     """Add the admission handlers to ``registry``.
 
@@ -58,11 +66,17 @@ def register_admission(
     ``operator_username`` is who the operator itself is: it may remove anyone's
     consumed decisions, and it alone creates Jobs labelled as steps;
     ``job_controller`` alone creates such pods.
+
+    ``policies`` gives the ReleasePolicies in force for (namespace, app) (default: none), None
+    when not known yet; ``break_glass`` reads a verified break-glass override
+    from the request's object. ``access_review`` answers SubjectAccessReviews
+    for the reference check (None: no reference check).
     """
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
     def validate_spec(
         body: kopf.Body,
+        userinfo: kopf.UserInfo | None = None,
         old: kopf.Body | None = None,
         warnings: list[str] | None = None,
         **_: Any,
@@ -84,9 +98,18 @@ def register_admission(
                 code=UNPROCESSABLE,
             ) from None
         namespace = str(body.meta.namespace)
-        existing = channels(namespace)
-        if existing is not None and warnings is not None:
-            warnings.extend(missing_channel_warnings(parsed, namespace, existing))
+        answer = policy_answer(parsed, spec, policies(namespace, parsed.app), break_glass(body))
+        refused = list(answer.refusals)
+        if access_review is not None:
+            requester = Requester.from_userinfo(userinfo or {})
+            refused += reference_refusals(parsed, namespace, requester, access_review)
+        if refused:
+            raise kopf.AdmissionError("; ".join(refused), code=FORBIDDEN)
+        if warnings is not None:
+            warnings.extend(answer.warnings)
+            existing = channels(namespace)
+            if existing is not None:
+                warnings.extend(missing_channel_warnings(parsed, namespace, existing))
 
     @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_DECISIONS, registry=registry)
     def sign_decisions(

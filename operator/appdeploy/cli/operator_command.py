@@ -164,6 +164,13 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "certificate it signed are refused, so only the API server reaches the webhooks",
     )
     operator.add_argument(
+        "--no-reference-check",
+        dest="reference_check",
+        action="store_false",
+        help="validate-spec no longer checks (SubjectAccessReview) that the requester may "
+        "get the Secrets and use the ServiceAccounts a release's steps reference",
+    )
+    operator.add_argument(
         "--webhook-configuration",
         default="",
         metavar="NAME",
@@ -234,6 +241,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
                 webhook_cert=args.webhook_cert,
                 webhook_key=args.webhook_key,
                 webhook_client_ca=args.webhook_client_ca,
+                reference_check=args.reference_check,
                 webhook_configuration=args.webhook_configuration,
                 job_controller_users=tuple(args.job_controller_user) or JOB_CONTROLLER_USERS,
                 delivery_workers=args.delivery_workers,

@@ -47,6 +47,9 @@ class OperatorConfig:
     webhook_configuration: str = ""
     """Name of the operator's webhook configurations, checked at start to cover the namespaces."""
     webhook_client_ca: str = ""
+    reference_check: bool = True
+    """validate-spec checks by SubjectAccessReview that the requester may get each Secret and
+    use each ServiceAccount their steps reference (docs/security.md, "Who may use what")."""
     """PEM CA bundle; when set, the webhook server refuses TLS clients without a cert it signed."""
     delivery_workers: int = 32
     """Releases whose notifications are delivered in parallel (off the reconcile workers)."""

@@ -15,7 +15,6 @@ from typing import Any
 import kopf
 from kubernetes import client, config
 
-from appdeploy.admission.webhooks import register_admission
 from appdeploy.controller import metrics
 from appdeploy.controller.cache import ReleaseCache
 from appdeploy.controller.channels import ChannelCache, ChannelChecks, register_channel_watch
@@ -27,6 +26,7 @@ from appdeploy.controller.reconcile import Reconciler
 from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
 from appdeploy.controller.webhook_coverage import check_webhook_coverage
+from appdeploy.controller.webhook_wiring import register_webhooks
 from appdeploy.controller.workers import Workers
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
@@ -120,6 +120,7 @@ async def start_components(
         operator_config.api_read_timeout.total_seconds(),
     )
     cluster = Cluster(api_client, on_request=metrics.count_request, timeout=timeout)
+    state.update(api_client=api_client, cluster=cluster)  # the webhooks use them from now on
     if operator_config.approval_key_secret:
         key_namespace, key_name = operator_config.approval_key_secret.split("/", 1)
         state["key"] = await asyncio.to_thread(
@@ -204,17 +205,7 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             await asyncio.to_thread(state["resync"].stop)
 
     if operator_config.webhook_address:
-        if not operator_config.approval_key_secret:
-            raise ValueError("--webhook-address needs --approval-key-secret (the signing key)")
-        register_admission(
-            registry,
-            signing_key=lambda: state["key"],
-            operator_username=lambda: str(state.get("username") or ""),
-            pod_policy=operator_config.pod_policy,
-            job_controller=operator_config.job_controller_users,
-            channels=channels.names,
-            remind_floor=operator_config.remind_floor,
-        )
+        register_webhooks(registry, operator_config, state, channels, policies)
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
     def on_release(event: kopf.RawEvent, name: str, namespace: str | None, **_: Any) -> None:
