@@ -8,6 +8,7 @@ check shapes only; cross-step rules (needs, cycles, substitutions) live in
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -26,6 +27,17 @@ ONLY_RUN_RETRIES = "only run steps retry"
 WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
 SOME_APPROVER = "name at least one user or group"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
+
+# What a gate's approvers attest to (docs/approvals.md, "Attested approvals"): a few short
+# names, each a text with substitutions; the CLI writes them as ``--attest NAME=VALUE``.
+ATTEST_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
+MAX_ATTEST = 16
+ATTEST_KEY_LENGTH = 63
+ATTEST_VALUE_LENGTH = 512
+ATTEST_KEYS = (
+    f"attest names start with a letter and hold letters, digits, '_' and '-', at most "
+    f"{ATTEST_KEY_LENGTH} characters"
+)
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
 # the step lists bounds it. A release of more than 100 steps is several releases.
@@ -119,6 +131,35 @@ class Approvers(ApiModel):
     """Groups whose members may decide."""
 
 
+def _attest_keys(values: dict[str, str]) -> dict[str, str]:
+    bad = [
+        key
+        for key in values
+        if re.fullmatch(ATTEST_KEY_PATTERN, key) is None or len(key) > ATTEST_KEY_LENGTH
+    ]
+    if bad:
+        raise ValueError(f"{', '.join(map(repr, bad))}: {ATTEST_KEYS}")
+    return values
+
+
+AttestValues = Annotated[
+    dict[str, Annotated[str, Field(min_length=1, max_length=ATTEST_VALUE_LENGTH)]],
+    Field(
+        max_length=MAX_ATTEST,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"self.all(k, size(k) <= {ATTEST_KEY_LENGTH} && "
+                    f"k.matches('{ATTEST_KEY_PATTERN}'))",
+                    "message": ATTEST_KEYS,
+                }
+            ]
+        },
+    ),
+    AfterValidator(_attest_keys),
+]
+
+
 class GateSpec(ApiModel):
     """A manual decision: the step passes once enough allowed people approve."""
 
@@ -134,6 +175,10 @@ class GateSpec(ApiModel):
     """At the deadline without a decision: Fail the gate, or Approve it."""
     notify: GateNotify | None = None
     """Who is told when the gate opens, reminded while it waits, escalated to, told the outcome."""
+    attest: AttestValues = Field(default_factory=dict)
+    """What each approver attests to, by name, e.g. ``buildDigest: $(steps.build.outputs.sha)``:
+    resolved when the gate opens, shown to approvers, and an approval must state the same
+    values (signed with it) or it is refused."""
 
 
 class WaitSpec(ApiModel):
