@@ -14,7 +14,7 @@ from appdeploy.api.spec import AppDeploymentSpec, GateSpec
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, Values, substitute
 from appdeploy.api.timestamps import later
-from appdeploy.console.person import Person, Verdict, decision_verdict
+from appdeploy.console.person import Person, Verdict, decision_verdict, shown_attest
 from appdeploy.engine import DecisionKind
 from appdeploy.engine.gates import distinct_gates, who_may_decide
 
@@ -76,6 +76,9 @@ class GatePanel:
     sent: tuple[Sent, ...]
     approve: Verdict
     reject: Verdict
+    attest: tuple[tuple[str, str], ...] = ()
+    """What an approval attests (the gate's ``attest`` as resolved when it opened), by name:
+    shown, and sent back with the approval as hidden fields, so a stale page is refused."""
 
     @property
     def waiting(self) -> bool:
@@ -118,6 +121,7 @@ def gate_panel(
         ),
         approve=decision_verdict(body, gate, person, now, DecisionKind.APPROVE),
         reject=decision_verdict(body, gate, person, now, DecisionKind.REJECT),
+        attest=tuple(sorted(shown_attest(body, gate).items())),
     )
 
 
