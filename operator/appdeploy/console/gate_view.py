@@ -28,6 +28,8 @@ class Decided:
     comment: str
     at: str
     verified: bool
+    attest: str = ""
+    """What the approval attested, ``buildDigest=sha256:…`` (signed with it)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def gate_panel(
         required=step.gate.required,
         on_timeout=str(step.gate.on_timeout),
         approvals=tuple(
-            _decided(a.user, a.groups, a.comment, a.at, a.verified)
+            _decided(a.user, a.groups, a.comment, a.at, a.verified, a.attest)
             for a in (state.approvals if state else [])
         ),
         rejection=_rejection(state),
@@ -186,8 +188,16 @@ def _rejection(state: StepStatus | None) -> Decided | None:
     return _decided(r.user, r.groups, r.reason, r.at, r.verified)
 
 
-def _decided(user: str, groups: list[str], comment: str, at: datetime, verified: bool) -> Decided:
-    return Decided(user, ", ".join(groups), comment, _stamp(at), verified)
+def _decided(
+    user: str,
+    groups: list[str],
+    comment: str,
+    at: datetime,
+    verified: bool,
+    attest: Mapping[str, str] | None = None,
+) -> Decided:
+    attested = ", ".join(f"{key}={value}" for key, value in sorted((attest or {}).items()))
+    return Decided(user, ", ".join(groups), comment, _stamp(at), verified, attested)
 
 
 def _stamp(value: datetime) -> str:

@@ -82,6 +82,17 @@ def test_the_form_sends_back_what_the_page_showed_and_a_stale_page_is_refused() 
     )
 
 
+def test_each_recorded_approval_shows_what_it_attested() -> None:
+    sim = waiting(AAA, required=2)
+    sim.approve("compliance", "carol", ("compliance",), attest={"buildDigest": AAA})
+    gated = gate_context(body_of(sim), "compliance", CAROL, sim.now)
+    [carol] = gated["panel"].approvals
+    assert carol.attest == f"buildDigest={AAA}"
+    assert f'attested <code class="attested">buildDigest={AAA}</code>' in fragment(
+        "_gate_state.html", **gated
+    )
+
+
 def test_a_rejection_sends_no_attested_values() -> None:
     _, fields = page_of(AAA)
     assert "attest" not in json.loads(decision_value(CAROL, DecisionKind.REJECT, fields))
