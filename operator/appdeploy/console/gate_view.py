@@ -109,7 +109,7 @@ def gate_panel(
         required=step.gate.required,
         on_timeout=str(step.gate.on_timeout),
         approvals=tuple(
-            _decided(a.user, a.groups, a.comment, a.at, a.verified, a.attest)
+            _decided(a.user, a.groups, a.comment, a.at, a.verified, attest=a.attest)
             for a in (state.approvals if state else [])
         ),
         rejection=_rejection(state),
@@ -194,6 +194,7 @@ def _decided(
     comment: str,
     at: datetime,
     verified: bool,
+    *,
     attest: Mapping[str, str] | None = None,
 ) -> Decided:
     attested = ", ".join(f"{key}={value}" for key, value in sorted((attest or {}).items()))
