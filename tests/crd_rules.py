@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appdeploy.api.attest import ATTEST_KEYS
 from appdeploy.api.spec import (
-    ATTEST_KEYS,
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from appdeploy.api.attest import ATTEST_KEY_PATTERN
 from appdeploy.api.crd import render_yaml
 from appdeploy.api.policy import Enforcement, ReleasePolicySpec
 from appdeploy.api.policy_crd import POLICY_CRD_NAME, build_policy_crd
 from appdeploy.api.problems import problems_from
-from appdeploy.api.spec import ATTEST_KEY_PATTERN
 
 ROOT = Path(__file__).resolve().parents[2]
 GATE = {"name": "compliance"}

@@ -19,9 +19,10 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
+from appdeploy.api.attest import ATTEST_KEY_LENGTH, ATTEST_KEY_PATTERN, MAX_ATTEST
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
 from appdeploy.api.durations import Duration
-from appdeploy.api.spec import ATTEST_KEY_LENGTH, ATTEST_KEY_PATTERN, MAX_ATTEST, OnTimeout
+from appdeploy.api.spec import OnTimeout
 
 POLICY_KIND = "ReleasePolicy"
 POLICY_PLURAL = "releasepolicies"

@@ -8,13 +8,13 @@ check shapes only; cross-step rules (needs, cycles, substitutions) live in
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
+from appdeploy.api.attest import AttestValues
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
@@ -28,16 +28,6 @@ WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
 SOME_APPROVER = "name at least one user or group"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
 
-# What a gate's approvers attest to (docs/approvals.md, "Attested approvals"): a few short
-# names, each a text with substitutions; the CLI writes them as ``--attest NAME=VALUE``.
-ATTEST_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
-MAX_ATTEST = 16
-ATTEST_KEY_LENGTH = 63
-ATTEST_VALUE_LENGTH = 512
-ATTEST_KEYS = (
-    f"attest names start with a letter and hold letters, digits, '_' and '-', at most "
-    f"{ATTEST_KEY_LENGTH} characters"
-)
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
 # the step lists bounds it. A release of more than 100 steps is several releases.
@@ -129,35 +119,6 @@ class Approvers(ApiModel):
     """Usernames as the API server authenticates them."""
     groups: list[NonEmptyStr] = Field(default_factory=list)
     """Groups whose members may decide."""
-
-
-def _attest_keys(values: dict[str, str]) -> dict[str, str]:
-    bad = [
-        key
-        for key in values
-        if re.fullmatch(ATTEST_KEY_PATTERN, key) is None or len(key) > ATTEST_KEY_LENGTH
-    ]
-    if bad:
-        raise ValueError(f"{', '.join(map(repr, bad))}: {ATTEST_KEYS}")
-    return values
-
-
-AttestValues = Annotated[
-    dict[str, Annotated[str, Field(min_length=1, max_length=ATTEST_VALUE_LENGTH)]],
-    Field(
-        max_length=MAX_ATTEST,
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"self.all(k, size(k) <= {ATTEST_KEY_LENGTH} && "
-                    f"k.matches('{ATTEST_KEY_PATTERN}'))",
-                    "message": ATTEST_KEYS,
-                }
-            ]
-        },
-    ),
-    AfterValidator(_attest_keys),
-]
 
 
 class GateSpec(ApiModel):
