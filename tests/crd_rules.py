@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appdeploy.api.attest import ATTEST_KEYS
 from appdeploy.api.spec import (
     NO_GATE_IN_FINALLY,
     ONE_KIND,
@@ -30,6 +31,7 @@ CEL_REFUSED: dict[str, tuple[str, str]] = {
     "timeout-on-wait": ("spec.steps[0].timeout", WAIT_HAS_NO_TIMEOUT),
     "no-approvers": ("spec.steps[0].gate.approvers", SOME_APPROVER),
     "gate-in-finally": ("spec", NO_GATE_IN_FINALLY),
+    "attest-key": ("spec.steps[1].gate.attest", ATTEST_KEYS),
 }
 
 

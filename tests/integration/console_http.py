@@ -18,6 +18,7 @@ import httpx
 CSRF = re.compile(r'name="csrf-token" content="([0-9a-f]+)"')
 ANSWER = re.compile(r'id="answer">(.*?)</p>', re.S)
 ERROR = re.compile(r'id="error">(.*?)</p>', re.S)
+ATTESTED = re.compile(r'<input type="hidden" name="(attest\.[^"]+)" value="([^"]*)">')
 
 
 class PageError(AssertionError):
@@ -37,16 +38,22 @@ class Visitor:
         return self.http.get(path, **kwargs)
 
     def token_from(self, path: str) -> str:
+        return self.form_of(path)["csrf"]
+
+    def form_of(self, path: str) -> dict[str, str]:
+        """The hidden fields a browser sends with the page's form: its CSRF token, and on a
+        gate page the values an approval attests (``attest.NAME``)."""
         page = self.get(path)
         found = CSRF.search(page.text)
         if not found:
             raise PageError(f"no form on {path}: {page.status_code} {page.text[:300]}")
-        return found.group(1)
+        attested = {name: html.unescape(value) for name, value in ATTESTED.findall(page.text)}
+        return {"csrf": found.group(1), **attested}
 
     def submit(self, page: str, action: str, **fields: str) -> httpx.Response:
         """Submit a form of ``page`` to ``action``, from the console's own origin."""
-        token = self.token_from(page)
-        return self.http.post(action, data={"csrf": token, **fields}, headers={"Origin": self.base})
+        hidden = self.form_of(page)
+        return self.http.post(action, data={**hidden, **fields}, headers={"Origin": self.base})
 
     def close(self) -> None:
         self.http.close()

@@ -173,7 +173,10 @@ POLICY = {
             },
             "In and NotIn need at least one value",
         ),
-        ({"requireGates": [{"name": "compliance", "attest": ["buildDigest"]}]}, "attest"),
+        (
+            {"requireGates": [{"name": "compliance", "attest": ["build digest"]}]},
+            'spec.requireGates[0].attest[0]: Invalid value: "build digest"',
+        ),
         (
             {"requireGates": [{"name": "c", "distinctFrom": ["c"]}]},
             'spec.requireGates[0]: Invalid value: "object": ' + NOT_ITSELF,

@@ -114,6 +114,8 @@ def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
         [carol] = compliance.approvals
         assert (carol.user, carol.verified) == ("carol@example.com", True)
         assert carol.comment == "scan clean, release notes reviewed"
+        # attesting the builds the page showed (the example's gate.attest), signed with them
+        assert carol.attest == {"iosBuild": "412", "androidBuild": "4120"}
         # And notifications link to the gate's page in alice's console (--console-url)
         alice = f"http://127.0.0.1:{consoles['alice@example.com']}"
         link = f"console: {alice}/releases/{release.namespace}/{release.name}/gates/qa-signoff"

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from appdeploy.api.approvals import Envelope, Target
+from appdeploy.api.approvals import Envelope, Target, attest_pairs
 from appdeploy.api.status import AppDeploymentStatus, StepStatus
 from appdeploy.engine import (
     ChannelState,
@@ -183,11 +183,12 @@ class Simulation:
         comment: str = "",
         verified: bool = True,
         problem: str = "",
+        attest: dict[str, str] | None = None,
     ) -> Plan:
         """Someone writes an approve/reject annotation (the webhook signed it if verified)."""
         key = f"{kind}.appdeploy.dev/{gate}"
         self.decisions[key] = (
-            self.signed(kind, gate, user, groups, comment)
+            self.signed(kind, gate, user, groups, comment, attest=attest)
             if verified and not problem
             else (
                 ObservedDecision(
@@ -206,12 +207,14 @@ class Simulation:
         comment: str = "",
         *,
         run: int | None = None,
+        attest: dict[str, str] | None = None,
     ) -> ObservedDecision:
         """A decision as the webhook signs it for the current run (or ``run``)."""
         run = run if run is not None else (self.status or {}).get("run")
-        envelope = Envelope(str(kind), gate, user, groups, comment, self.now, run).signed(
-            SIGNING_KEY, Target("ns", self.name, UID)
-        )
+        pairs = attest_pairs(attest or {})
+        envelope = Envelope(
+            str(kind), gate, user, groups, comment, self.now, run, attest=pairs
+        ).signed(SIGNING_KEY, Target("ns", self.name, UID))
         return ObservedDecision(
             f"{kind}.appdeploy.dev/{gate}",
             kind,
@@ -223,6 +226,7 @@ class Simulation:
             verified=True,
             run=run,
             signature=envelope.signature,
+            attest=pairs,
         )
 
     def approve(self, gate: str, user: str, groups: tuple[str, ...] = ("qa",), **kw: Any) -> Plan:

@@ -285,6 +285,18 @@ def test_service_accounts_are_refused_as_approvers_when_only_they_are_forbidden(
     ]
 
 
+def test_a_required_gate_must_ask_its_approvers_to_attest_what_the_policy_names() -> None:
+    attesting = policy(requireGates=[{"name": "compliance", "attest": ["buildDigest"]}])
+    build = run("build")
+    lacking = release(build, gate("compliance", ["build"], attest={"notes": "read them"}))
+    (violation,) = violations(lacking, [attesting])
+    assert (violation.rule, violation.path) == (Rule.ATTEST, "spec.steps[1].gate.attest")
+    assert "compliance must ask its approvers to attest buildDigest" in violation.message
+    assert "ReleasePolicy production-store" in violation.message
+    digest = {"buildDigest": "$(steps.build.outputs.sha)"}
+    assert found(release(build, gate("compliance", ["build"], attest=digest)), attesting) == []
+
+
 def test_on_timeout_approve_is_forbidden_on_required_gates_only() -> None:
     spec = release(gate("compliance", onTimeout="Approve"), gate("qa", onTimeout="Approve"))
     assert found(spec, policy(forbid={"onTimeoutApprove": True})) == [

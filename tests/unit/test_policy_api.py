@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from appdeploy.api.attest import ATTEST_KEY_PATTERN
 from appdeploy.api.crd import render_yaml
 from appdeploy.api.policy import Enforcement, ReleasePolicySpec
 from appdeploy.api.policy_crd import POLICY_CRD_NAME, build_policy_crd
@@ -51,8 +52,8 @@ def test_defaults_cover_every_app_and_deny() -> None:
             "spec.requireGates[0].minRequired: Input should be greater than or equal to 1",
         ),
         (
-            {"requireGates": [{"name": "compliance", "attest": ["buildDigest"]}]},
-            "spec.requireGates[0].attest: unknown field",
+            {"requireGates": [{"name": "compliance", "attest": ["build digest"]}]},
+            "spec.requireGates[0].attest[0]: String should match pattern",
         ),
         (
             {
@@ -91,7 +92,8 @@ def test_the_crd_is_cluster_scoped_without_status_and_shows_enforcement() -> Non
     assert [c["name"] for c in version["additionalPrinterColumns"]] == ["Enforcement", "Age"]
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert spec["properties"]["requireGates"]["x-kubernetes-list-map-keys"] == ["name"]
-    assert "attest" not in spec["properties"]["requireGates"]["items"]["properties"]
+    attest = spec["properties"]["requireGates"]["items"]["properties"]["attest"]
+    assert attest["items"]["pattern"] == ATTEST_KEY_PATTERN
 
 
 @pytest.mark.parametrize("copy", ["crds", "helm/appdeploy/crds", "manifests"])

@@ -8,8 +8,10 @@ moment never write the same key. The validating hook then refuses a request
 that changes or removes someone else's pending decision (only the operator
 consumes them), and a decision that would not count (unknown gate, gate not
 waiting, person not allowed, already decided, distinctFrom, a service account
-not listed by name), with the same reason the planner gives, so ``kubectl``
-prints it and nothing is stored.
+not listed by name, an approval that does not attest what the gate attests
+now), with the same reason the planner gives, so ``kubectl`` prints it and
+nothing is stored. The values a person attests to (``{"attest": {...}}`` in
+the value they write) are signed with the decision.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from appdeploy.api.approvals import Envelope, Target, author_tag, comment_of, read_envelope
+from appdeploy.api.approvals import (
+    Envelope,
+    Target,
+    attest_of,
+    author_tag,
+    comment_of,
+    read_envelope,
+)
 from appdeploy.engine import ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import (
     DecisionKey,
@@ -97,6 +106,10 @@ def signed_values(
         assert parsed is not None
         if parsed.author not in (None, own):
             continue
+        try:
+            attest = attest_of(value)
+        except ValueError as error:
+            raise DecisionRefused(f"{annotation}: {error}") from None
         envelope = Envelope(
             kind=str(parsed.kind),
             gate=parsed.gate,
@@ -105,6 +118,7 @@ def signed_values(
             comment=comment_of(value),
             at=now,
             run=int(run),
+            attest=attest,
         )
         destination = authored_key(parsed.kind, parsed.gate, username)
         patch[destination] = envelope.signed(key, target).to_annotation()
@@ -205,6 +219,12 @@ def refusals(
         assert parsed is not None
         if parsed.author not in (None, own):
             continue  # refused above
+        verb = "approval" if parsed.kind == "approve" else "rejection"
+        try:
+            attest = attest_of(value)
+        except ValueError as error:
+            reasons.append(f"{verb} of {parsed.gate} by {username} refused: {error}")
+            continue
         decision = ObservedDecision(
             annotation,
             parsed.kind,
@@ -215,9 +235,9 @@ def refusals(
             at=now,
             verified=True,
             run=int(run) if run is not None else None,  # what the mutating hook signed
+            attest=attest,
         )
         reason = check_decision(release, decision, now, settings or Settings())
         if reason:
-            verb = "approval" if parsed.kind == "approve" else "rejection"
             reasons.append(f"{verb} of {parsed.gate} by {username} refused: {reason}")
     return reasons

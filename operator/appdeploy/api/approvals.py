@@ -5,7 +5,11 @@ webhook, which replaces the annotation's value with an envelope naming that
 person and signs it with an HMAC key the operator holds. The signature binds
 the envelope to one release (namespace, name, uid), one run, one gate and
 one kind of decision, so a signed approval cannot be altered, nor copied to
-another release, gate or run. Pure: no I/O, the key is passed in.
+another release, gate or run. An approval of a gate that declares ``attest``
+carries the values the approver attested to, and the signature covers them;
+an envelope without them signs exactly the bytes it always did, so the
+approvals recorded before attestation existed still verify. Pure: no I/O,
+the key is passed in.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +50,8 @@ class Envelope:
     at: datetime | None
     run: int | None
     signature: str = ""
+    attest: tuple[tuple[str, str], ...] = ()
+    """The values the approver attested to, sorted by name (``attest_pairs``)."""
 
     def payload(self, target: Target) -> bytes:
         """The canonical bytes the signature covers."""
@@ -61,14 +68,15 @@ class Envelope:
             format_timestamp(self.at) if self.at else "",
             self.run,
         ]
+        if self.attest:
+            # Appended only when present: an envelope without attest keeps its old bytes.
+            fields.append([list(pair) for pair in sorted(self.attest)])
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
 
     def signed(self, key: bytes, target: Target) -> Envelope:
         """The same envelope with its signature."""
         digest = hmac.new(key, self.payload(target), hashlib.sha256).hexdigest()
-        return Envelope(
-            self.kind, self.gate, self.user, self.groups, self.comment, self.at, self.run, digest
-        )
+        return replace(self, signature=digest)
 
     def verify(self, key: bytes, target: Target) -> bool:
         """True when the signature was made with ``key`` for exactly this decision and release."""
@@ -86,6 +94,7 @@ class Envelope:
                 "at": format_timestamp(self.at) if self.at else None,
                 "run": self.run,
                 "signature": self.signature,
+                **({"attest": dict(self.attest)} if self.attest else {}),
             },
             separators=(",", ":"),
             ensure_ascii=False,
@@ -129,6 +138,26 @@ def comment_of(value: str) -> str:
     return str(parsed.get("comment") or "")
 
 
+def attest_pairs(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Attested values as an envelope holds them: (name, value) pairs sorted by name."""
+    return tuple(sorted((str(key), str(value)) for key, value in values.items()))
+
+
+def attest_of(value: str) -> tuple[tuple[str, str], ...]:
+    """The values a person attests to: the ``attest`` object of a JSON value they wrote.
+
+    ValueError when ``attest`` is there but not an object of texts, so a
+    malformed attestation is refused rather than read as none.
+    """
+    parsed = _json_object(value)
+    if parsed is None or parsed.get("attest") is None:
+        return ()
+    attest = parsed["attest"]
+    if not isinstance(attest, dict) or not all(isinstance(v, str) for v in attest.values()):
+        raise ValueError('"attest" must be an object of texts, e.g. {"buildDigest": "sha256:…"}')
+    return attest_pairs(attest)
+
+
 def read_envelope(kind: str, gate: str, value: str) -> Envelope | None:
     """The envelope in an annotation value, or None if the value is not one.
 
@@ -148,6 +177,7 @@ def read_envelope(kind: str, gate: str, value: str) -> Envelope | None:
         at=utc_seconds(datetime.fromisoformat(str(at).replace("Z", "+00:00"))) if at else None,
         run=int(run) if run is not None else None,
         signature=str(parsed.get("signature") or ""),
+        attest=attest_of(value),
     )
 
 

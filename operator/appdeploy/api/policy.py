@@ -19,6 +19,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
+from appdeploy.api.attest import ATTEST_KEY_LENGTH, ATTEST_KEY_PATTERN, MAX_ATTEST
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules
 from appdeploy.api.durations import Duration
 from appdeploy.api.spec import OnTimeout
@@ -124,6 +125,12 @@ class RequiredGate(ApiModel):
     """The longest the gate may wait, counting escalation's ``extendDeadline``."""
     on_timeout: OnTimeout | None = None
     """When set, the gate's ``onTimeout`` must be exactly this."""
+    attest: Annotated[
+        list[Annotated[str, Field(pattern=ATTEST_KEY_PATTERN, max_length=ATTEST_KEY_LENGTH)]],
+        Field(max_length=MAX_ATTEST),
+    ] = Field(default_factory=list)
+    """Names the gate's ``attest`` must declare, e.g. ``buildDigest``: its approvers
+    then state (and sign) what they approved."""
 
     @model_validator(mode="after")
     def _not_itself(self) -> RequiredGate:

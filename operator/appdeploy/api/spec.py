@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
+from appdeploy.api.attest import AttestValues
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
@@ -26,6 +27,7 @@ ONLY_RUN_RETRIES = "only run steps retry"
 WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
 SOME_APPROVER = "name at least one user or group"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
+
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
 # the step lists bounds it. A release of more than 100 steps is several releases.
@@ -134,6 +136,10 @@ class GateSpec(ApiModel):
     """At the deadline without a decision: Fail the gate, or Approve it."""
     notify: GateNotify | None = None
     """Who is told when the gate opens, reminded while it waits, escalated to, told the outcome."""
+    attest: AttestValues = Field(default_factory=dict)
+    """What each approver attests to, by name, e.g. ``buildDigest: $(steps.build.outputs.sha)``:
+    resolved when the gate opens, shown to approvers, and an approval must state the same
+    values (signed with it) or it is refused."""
 
 
 class WaitSpec(ApiModel):

@@ -85,6 +85,8 @@ class Approval(StatusModel):
     """The run the webhook signed the decision for."""
     signature: str = ""
     """The webhook's HMAC over the decision, kept so every pass can verify it again."""
+    attest: dict[str, str] = Field(default_factory=dict)
+    """What the person attested to (the gate's ``attest`` values they saw), signed with it."""
 
 
 class Rejection(StatusModel):
@@ -134,6 +136,8 @@ class DecisionRecord(StatusModel):
     """The run it applied to."""
     verified: bool = False
     """True when the admission webhook's signature verified."""
+    attest: dict[str, str] = Field(default_factory=dict)
+    """The values the person attested to (a gate's ``attest``), as signed."""
 
 
 class StepStatus(StatusModel):
@@ -182,6 +186,8 @@ class StepStatus(StatusModel):
     """Gate: escalation levels fired since it opened."""
     added_approvers: AddApprovers | None = None
     """Gate: who escalation allowed to decide besides ``approvers`` (this opening only)."""
+    attest: dict[str, str] = Field(default_factory=dict)
+    """Gate: its ``attest`` values as resolved when it opened, which an approval must state."""
 
 
 class ConditionStatus(StrEnum):

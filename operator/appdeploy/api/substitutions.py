@@ -7,7 +7,7 @@ so a typo never reaches a Job. ``$$(`` writes a literal ``$(`` (for shell
 command substitution inside ``sh -c`` scripts).
 
 Substitutions apply to a run step's image, command, args and env values, and
-to a gate's description.
+to a gate's description and the values its approvers attest to.
 
 The kubelet expands ``$(VAR)`` once more in a container's command, args and
 env values, and turns ``$$`` into ``$``. So text bound for those fields is
@@ -183,6 +183,8 @@ def substitutable_fields(step: Step) -> Iterator[tuple[str, str]]:
                 yield f"run.env[{index}].value", env.value
     if step.gate is not None:
         yield "gate.description", step.gate.description
+        for key, text in step.gate.attest.items():
+            yield f"gate.attest.{key}", text
 
 
 def resolve_run(run: RunSpec, values: Values) -> RunSpec:

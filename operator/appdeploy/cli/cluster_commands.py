@@ -85,6 +85,14 @@ def add_cluster_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         decision.add_argument(
             "-m", "--message", default="", required=verb == "reject", help=flag_help
         )
+        if verb == "approve":
+            decision.add_argument(
+                "--attest",
+                action="append",
+                metavar="NAME=VALUE",
+                help="state a value the gate asks you to attest (repeatable; default: the "
+                "values the gate shows in status); refused unless it is what the gate attests",
+            )
         _wait_flag(decision)
     retry = command(
         "retry",

@@ -13,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 from appdeploy.api.naming import job_name_for
 from appdeploy.api.status import Phase
 from appdeploy.api.stored import read_release
+from appdeploy.cli.attestation import AttestError, parse_attest
 from appdeploy.cli.exit_codes import INVALID, OK
 from appdeploy.cli.kube import connect
 from appdeploy.cli.release_actions import (
@@ -100,7 +101,20 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    print(decide(_release(args), DecisionKind.APPROVE, args.gate, args.message, wait=args.wait))
+    try:
+        attest = parse_attest(args.attest or [])
+    except AttestError as error:
+        raise ActionError(str(error)) from None
+    outcome = decide(
+        _release(args),
+        DecisionKind.APPROVE,
+        args.gate,
+        args.message,
+        wait=args.wait,
+        attest=attest,
+        tell=lambda line: print(line, flush=True),
+    )
+    print(outcome)
     return OK
 
 

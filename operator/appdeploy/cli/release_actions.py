@@ -16,13 +16,15 @@ import functools
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.api.approvals import attest_pairs
+from appdeploy.cli.attestation import describe, shown_attest
 from appdeploy.engine import DecisionKind, ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import authored_key, written_key
 from appdeploy.k8s.labels import GROUP, KIND, PLURAL, VERSION
@@ -205,13 +207,24 @@ def decide(
     *,
     wait: float,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    attest: Mapping[str, str] | None = None,
+    tell: Callable[[str], None] = lambda _: None,
 ) -> str:
-    """Approve or reject ``gate``; the outcome as one line, or ActionError with the reason."""
+    """Approve or reject ``gate``; the outcome as one line, or ActionError with the reason.
+
+    An approval attests ``attest``, or else the values the gate shows in status
+    (``tell`` says which); a rejection attests nothing.
+    """
     user, groups = release.whoami()
     body = release.get()
     metadata = body["metadata"]
     key = written_key(kind, gate)
     run = (body.get("status") or {}).get("run")
+    attested: dict[str, str] = {}
+    if kind is DecisionKind.APPROVE:
+        attested = dict(attest) if attest else shown_attest(body, gate)
+        if attested:
+            tell(f"You attest: {describe(attested)}")
     decision = ObservedDecision(
         key,
         kind,
@@ -222,6 +235,7 @@ def decide(
         at=now(),
         verified=True,
         run=int(run) if run is not None else None,  # what the webhook will sign it for
+        attest=attest_pairs(attested),
     )
     snapshot = Release(
         metadata["name"],
@@ -234,7 +248,10 @@ def decide(
     if reason:
         raise ActionError(f"cannot {kind} {gate} as {user}: {reason}")
     started = now().replace(microsecond=0)
-    envelope = json.dumps({"user": user, "groups": groups, "comment": comment})
+    written: dict[str, Any] = {"user": user, "groups": groups, "comment": comment}
+    if attested:
+        written["attest"] = attested
+    envelope = json.dumps(written)
     release.annotate(key, envelope, wait)
     # The webhook moves the decision to the author's own key; without it, it stays put.
     after = release.wait_consumed(key, wait, authored_key(kind, gate, user))

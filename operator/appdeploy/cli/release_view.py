@@ -44,9 +44,12 @@ def _detail(step: StepStatus, spec: AppDeploymentSpec | None) -> str:
             or "nobody yet"
         )
         until = format_timestamp(step.deadline) if step.deadline else "no deadline"
+        attests = "".join(
+            f"; attests {key}={escape_line(value)}" for key, value in sorted(step.attest.items())
+        )
         return (
             f"{len(step.approvals)} of {gate.required} from {who_may_decide(gate, step)} until "
-            f"{until}; approved: {approvers}"
+            f"{until}; approved: {approvers}{attests}"
         )
     if step.phase is StepPhase.RUNNING and step.deadline is not None:
         return f"until {format_timestamp(step.deadline)}"

@@ -35,6 +35,8 @@ PENDING_WAIT = 10.0
 TAKEN_WAIT = 10.0
 """How long the page waits for the operator to take a decision before answering."""
 COMMENT_LIMIT = 1000
+ATTEST_FIELD = "attest."
+"""Form fields ``attest.NAME``: the values the gate page showed, which an approval attests."""
 
 
 @dataclass(frozen=True)
@@ -67,16 +69,29 @@ async def decide(request: web.Request) -> web.Response:
     kind = DecisionKind(request.match_info["kind"])
     gate = request.match_info["gate"]
     kube, person = await viewer(request)
-    comment = fields.get("comment", "").strip()[:COMMENT_LIMIT]
-    envelope = json.dumps({"user": person.user, "groups": list(person.groups), "comment": comment})
     key = written_key(kind, gate)
-    answer = await annotate(kube, request, key, envelope)
+    answer = await annotate(kube, request, key, decision_value(person, kind, fields))
     if answer is None:
         answer = await decision_outcome(kube, request, kind, gate, person.user)
     body = await read_body(kube, request)
     return page(
         request, "gate.html", answer.http_status, answer=answer, **gate_page(body, request, person)
     )
+
+
+def decision_value(person: Person, kind: DecisionKind, fields: dict[str, str]) -> str:
+    """The annotation value the form asks for: the comment, and for an approval the values
+    the page showed (``attest.NAME`` fields), which the webhook refuses when they are stale."""
+    written: dict[str, Any] = {"user": person.user, "groups": list(person.groups)}
+    written["comment"] = fields.get("comment", "").strip()[:COMMENT_LIMIT]
+    attest = {
+        name.removeprefix(ATTEST_FIELD): value
+        for name, value in fields.items()
+        if name.startswith(ATTEST_FIELD)
+    }
+    if attest and kind is DecisionKind.APPROVE:
+        written["attest"] = attest
+    return json.dumps(written)
 
 
 async def act(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from appdeploy.api.spec import AppDeploymentSpec, GateSpec
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, Values, substitute
 from appdeploy.api.timestamps import later
-from appdeploy.console.person import Person, Verdict, decision_verdict
+from appdeploy.console.person import Person, Verdict, decision_verdict, shown_attest
 from appdeploy.engine import DecisionKind
 from appdeploy.engine.gates import distinct_gates, who_may_decide
 
@@ -28,6 +28,8 @@ class Decided:
     comment: str
     at: str
     verified: bool
+    attest: str = ""
+    """What the approval attested, ``buildDigest=sha256:…`` (signed with it)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class GatePanel:
     sent: tuple[Sent, ...]
     approve: Verdict
     reject: Verdict
+    attest: tuple[tuple[str, str], ...] = ()
+    """What an approval attests (the gate's ``attest`` as resolved when it opened), by name:
+    shown, and sent back with the approval as hidden fields, so a stale page is refused."""
 
     @property
     def waiting(self) -> bool:
@@ -104,7 +109,7 @@ def gate_panel(
         required=step.gate.required,
         on_timeout=str(step.gate.on_timeout),
         approvals=tuple(
-            _decided(a.user, a.groups, a.comment, a.at, a.verified)
+            _decided(a.user, a.groups, a.comment, a.at, a.verified, attest=a.attest)
             for a in (state.approvals if state else [])
         ),
         rejection=_rejection(state),
@@ -118,6 +123,7 @@ def gate_panel(
         ),
         approve=decision_verdict(body, gate, person, now, DecisionKind.APPROVE),
         reject=decision_verdict(body, gate, person, now, DecisionKind.REJECT),
+        attest=tuple(sorted(shown_attest(body, gate).items())),
     )
 
 
@@ -182,8 +188,17 @@ def _rejection(state: StepStatus | None) -> Decided | None:
     return _decided(r.user, r.groups, r.reason, r.at, r.verified)
 
 
-def _decided(user: str, groups: list[str], comment: str, at: datetime, verified: bool) -> Decided:
-    return Decided(user, ", ".join(groups), comment, _stamp(at), verified)
+def _decided(
+    user: str,
+    groups: list[str],
+    comment: str,
+    at: datetime,
+    verified: bool,
+    *,
+    attest: Mapping[str, str] | None = None,
+) -> Decided:
+    attested = ", ".join(f"{key}={value}" for key, value in sorted((attest or {}).items()))
+    return Decided(user, ", ".join(groups), comment, _stamp(at), verified, attested)
 
 
 def _stamp(value: datetime) -> str:

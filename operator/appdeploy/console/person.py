@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from appdeploy.api.approvals import attest_pairs
 from appdeploy.api.pod_policy import ADMIN_ALLOWS_ALL
 from appdeploy.engine import DecisionKind, ObservedDecision, Release, Settings, check_decision
 from appdeploy.k8s.annotations import written_key
@@ -51,7 +52,10 @@ def decision_verdict(
     now: datetime,
     kind: DecisionKind = DecisionKind.APPROVE,
 ) -> Verdict:
-    """Would an approval (or rejection) of ``gate`` by ``person`` count right now?"""
+    """Would an approval (or rejection) of ``gate`` by ``person`` count right now?
+
+    An approval is judged attesting what the page shows (``shown_attest``), as its form sends.
+    """
     metadata = body.get("metadata") or {}
     status = body.get("status") or {}
     run = status.get("run")
@@ -73,6 +77,15 @@ def decision_verdict(
         at=now,
         verified=True,
         run=int(run) if run is not None else None,
+        attest=attest_pairs(shown_attest(body, gate)) if kind is DecisionKind.APPROVE else (),
     )
     reason = check_decision(release, decision, now, JUDGING)
     return Verdict(may=not reason, reason=reason)
+
+
+def shown_attest(body: Mapping[str, Any], gate: str) -> dict[str, str]:
+    """The values ``gate`` shows its approvers in status (``attest``), which the form sends."""
+    for step in (body.get("status") or {}).get("steps") or []:
+        if isinstance(step, Mapping) and step.get("name") == gate:
+            return {str(k): str(v) for k, v in (step.get("attest") or {}).items()}
+    return {}

@@ -16,6 +16,7 @@ from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, Ste
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp, later
 from appdeploy.engine.actions import EventType, RemoveAnnotation
+from appdeploy.engine.attestation import attest_refusal, resolved_attest
 from appdeploy.engine.inputs import DecisionKind, ObservedDecision
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
@@ -42,6 +43,9 @@ def open_gate(state: RunState, spec: Step, status: StepStatus) -> None:
     except UnresolvedReference as error:
         # The description only informs the approvers; an unresolved value must not fail it.
         status.message = f"{spec.gate.description} ({error})"
+    # Shown to approvers; an unresolved value is left out, and approving is refused until
+    # it has one (appdeploy.engine.attestation).
+    status.attest = resolved_attest(state, spec)[0]
 
 
 def counted_approvers(state: RunState, status: StepStatus) -> list[str]:
@@ -157,6 +161,7 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
         comment=decision.comment,
         at=at,
         verified=decision.verified,
+        attest=dict(decision.attest),
     )
     if decision.kind is DecisionKind.REJECT:
         status.rejection = Rejection(
@@ -178,6 +183,7 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
         at=at,
         run=decision.run,
         signature=decision.signature,
+        attest=dict(decision.attest),
     )
     # Counted only while its signature verifies: recomputed on every pass.
     approval.verified = approval_verifies(state, decision.gate, approval)
@@ -220,6 +226,7 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     same = (
         recorded is not None
         and recorded.comment == decision.comment
+        and recorded.attest == dict(decision.attest)
         and decision.at in (None, recorded.at)
     )
     # A replay (a crash between the status write and the annotation's removal) is
@@ -250,6 +257,9 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
                 f"{decision.user} approved {other}, and {decision.gate} must be decided "
                 "by someone else (distinctFrom)"
             )
+    if decision.kind is DecisionKind.APPROVE:
+        # Rejections need not attest: stopping a release is safe whatever was read.
+        return attest_refusal(state, spec, dict(decision.attest))
     return ""
 
 

@@ -86,6 +86,8 @@ class ObservedDecision:
     """The run the webhook signed the decision for; None when unsigned."""
     signature: str = ""
     """The webhook's signature, kept in status so every pass verifies it again."""
+    attest: tuple[tuple[str, str], ...] = ()
+    """The values the person attested to (a gate's ``attest``), sorted by name; signed."""
 
 
 @dataclass(frozen=True)

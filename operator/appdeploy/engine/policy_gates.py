@@ -63,6 +63,11 @@ def _gate_rules(
         if other not in gate.distinct_from:
             message = f"{step.name} must name {other} in distinctFrom ({by})"
             yield _violation(policy, Rule.DISTINCT_FROM, f"{where}.gate.distinctFrom", message)
+    for key in required.attest:
+        if key not in gate.attest:
+            message = f"{step.name} must ask its approvers to attest {key} ({by}); add "
+            message += f"gate.attest.{key}, e.g. $(steps.STEP.outputs.NAME)"
+            yield _violation(policy, Rule.ATTEST, f"{where}.gate.attest", message)
     yield from _timeout_rules(spec, policy, required, step, where)
 
 

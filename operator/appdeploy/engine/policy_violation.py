@@ -24,6 +24,8 @@ class Rule(StrEnum):
     DISTINCT_FROM = "requireGates.distinctFrom"
     MAX_TIMEOUT = "requireGates.maxTimeout"
     ON_TIMEOUT = "requireGates.onTimeout"
+    ATTEST = "requireGates.attest"
+    """The gate does not ask its approvers to attest a value the policy names."""
     NAMED_APPROVERS = "forbid.namedApprovers"
     SERVICE_ACCOUNT_APPROVERS = "forbid.serviceAccountApprovers"
     ON_TIMEOUT_APPROVE = "forbid.onTimeoutApprove"

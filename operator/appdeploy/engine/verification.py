@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from appdeploy.api.approvals import Envelope, Target
+from appdeploy.api.approvals import Envelope, Target, attest_pairs
 from appdeploy.api.spec import OnTimeout, StepType
 from appdeploy.api.status import DECISIONS_LIMIT, ActionKind, Approval, DecisionRecord, StepPhase
+from appdeploy.engine.attestation import attest_holds
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.run_steps import finish
 from appdeploy.engine.state import RunState
@@ -54,7 +55,11 @@ def signed_run_problem(signed_run: int | None, current_run: int) -> str:
 
 
 def approval_verifies(state: RunState, gate: str, approval: Approval) -> bool:
-    """True when a recorded approval carries the webhook's valid signature for this run."""
+    """True when a recorded approval carries the webhook's valid signature for this run.
+
+    The signature covers the attested values; those must also be what the gate
+    attests now (a changed upstream output makes earlier approvals stop counting).
+    """
     envelope = Envelope(
         "approve",
         gate,
@@ -64,8 +69,13 @@ def approval_verifies(state: RunState, gate: str, approval: Approval) -> bool:
         approval.at,
         approval.run,
         approval.signature,
+        attest_pairs(approval.attest),
     )
-    return approval.run == state.run and signature_verifies(state, envelope)
+    return (
+        approval.run == state.run
+        and signature_verifies(state, envelope)
+        and attest_holds(state, state.spec_step(gate), approval.attest)
+    )
 
 
 def reverify_gates(state: RunState) -> None:
@@ -107,6 +117,7 @@ def record(
     comment: str,
     at: datetime | None,
     verified: bool,
+    attest: dict[str, str] | None = None,
 ) -> None:
     """Append an accepted human action to the run's audit trail (the latest ones are kept)."""
     state.status.decisions.append(
@@ -119,6 +130,7 @@ def record(
             at=at or state.now,
             run=state.run,
             verified=verified,
+            attest=attest or {},
         )
     )
     del state.status.decisions[:-DECISIONS_LIMIT]

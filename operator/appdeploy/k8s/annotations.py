@@ -107,6 +107,7 @@ def read_decision(
         verified=verified,
         run=envelope.run if verified else None,
         signature=envelope.signature if verified else "",
+        attest=envelope.attest,
     )
 
 
