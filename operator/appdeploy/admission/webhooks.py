@@ -9,17 +9,25 @@ send them requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
 
+from appdeploy.admission.attribution import (
+    Caller,
+    ClaimRefused,
+    break_glass_patch,
+    spec_author_patch,
+)
 from appdeploy.admission.configurations import (
     CHECK_DECISIONS,
     CHECK_STEP_JOBS,
     CHECK_STEP_PODS,
+    SIGN_BREAK_GLASS,
     SIGN_DECISIONS,
+    SIGN_SPEC,
     VALIDATE_SPEC,
 )
 from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
@@ -30,6 +38,7 @@ from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.validation import parse_spec, release_name_problems
 from appdeploy.engine import Settings
+from appdeploy.engine.inputs import ObservedBreakGlass, PolicyFacts
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
@@ -49,6 +58,8 @@ def register_admission(
     job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
     channels: Callable[[str], set[str] | None] = lambda namespace: None,
     remind_floor: timedelta = REMIND_FLOOR,
+    policies: Callable[[str, str], PolicyFacts | None] = lambda namespace, app: None,
+    break_glass: Callable[[Mapping[str, Any]], ObservedBreakGlass | None] = lambda body: None,
 ) -> None:
     """Add the admission handlers to ``registry``.
 
@@ -58,6 +69,9 @@ def register_admission(
     ``operator_username`` is who the operator itself is: it may remove anyone's
     consumed decisions, and it alone creates Jobs labelled as steps;
     ``job_controller`` alone creates such pods.
+
+    ``policies`` gives the ReleasePolicies in force for (namespace, app) (None: not
+    enforced); ``break_glass`` reads a release's verified break-glass override.
     """
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
@@ -112,6 +126,49 @@ def register_admission(
         for key, value in values.items():
             patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
+    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_SPEC, registry=registry)
+    def sign_spec(
+        *,
+        body: kopf.Body,
+        userinfo: kopf.UserInfo,
+        patch: kopf.Patch,
+        old: kopf.Body | None = None,
+        **_: Any,
+    ) -> None:
+        caller = Caller(*_caller(userinfo))
+        try:
+            values = spec_author_patch(
+                _plain(old), _body(body), caller, key=signing_key(), now=clock()
+            )
+        except ClaimRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
+        _annotate(patch, values)
+
+    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_BREAK_GLASS, registry=registry)
+    def sign_break_glass(
+        *,
+        body: kopf.Body,
+        userinfo: kopf.UserInfo,
+        patch: kopf.Patch,
+        old: kopf.Body | None = None,
+        **_: Any,
+    ) -> None:
+        new = _body(body)
+        app = new["spec"].get("app")
+        try:
+            values = break_glass_patch(
+                _plain(old),
+                new,
+                Caller(*_caller(userinfo)),
+                key=signing_key(),
+                now=clock(),
+                facts=policies(str(body.meta.namespace), str(app or "")),
+                operator=operator_username(),
+            )
+        except ClaimRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
+        _annotate(patch, values)
+
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=CHECK_DECISIONS, registry=registry)
     def check_decisions(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
@@ -154,6 +211,16 @@ def register_admission(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
     ) -> None:
         check_step_object("pods", body, userinfo, old)
+
+
+def _caller(userinfo: kopf.UserInfo) -> tuple[str, tuple[str, ...]]:
+    username, groups = _user(userinfo)
+    return username, tuple(groups)
+
+
+def _annotate(patch: kopf.Patch, values: Mapping[str, str | None]) -> None:
+    for key, value in values.items():
+        patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
 
 def _plain(body: kopf.Body | None) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from appdeploy.controller.resync import Resync
 from appdeploy.controller.watches import register_child_watches
 from appdeploy.controller.webhook_coverage import check_webhook_coverage
 from appdeploy.controller.workers import Workers
+from appdeploy.k8s.attribution import read_break_glass
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.identity import own_username
 from appdeploy.k8s.labels import GROUP, MANAGED_SELECTOR, PLURAL, VERSION
@@ -214,6 +215,8 @@ def build_registry(operator_config: OperatorConfig) -> kopf.OperatorRegistry:
             job_controller=operator_config.job_controller_users,
             channels=channels.names,
             remind_floor=operator_config.remind_floor,
+            policies=policies.facts,
+            break_glass=lambda body: read_break_glass(body, state.get("key")),
         )
 
     @kopf.on.event(GROUP, VERSION, PLURAL, registry=registry)
