@@ -1,0 +1,262 @@
+"""Attributed changes and break-glass on the real control plane, people acting as themselves.
+
+The operator serves its webhooks on 127.0.0.1 (admission_setup): every spec a
+person creates or changes is signed with their authenticated name, each run
+records it, history keeps the earlier authors, and nobody can forge it. The
+glass is broken only by a ReleasePolicy's breakGlass.groups.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from appdeploy.api.spec_hash import spec_hash
+from appdeploy.k8s.labels import BREAK_GLASS_ANNOTATION, SPEC_AUTHOR_ANNOTATION
+from tests.cluster.wait import wait_for
+from tests.integration.admission_setup import Admission, admission, releases
+from tests.integration.releases import Releases, gate_step, release_spec, run_cli
+
+__all__ = ["admission", "releases"]  # fixtures used by the stories below
+
+EDITORS = ("dev", "sre-oncall")
+SAM = ("sam", ["sre-oncall"])
+
+
+@pytest.fixture(scope="module")
+def editors(admission: Admission) -> None:
+    """Groups dev and sre-oncall may create and edit releases (the appdeploy-edit role)."""
+    rbac = client.RbacAuthorizationV1Api(admission.api_client)
+    rbac.create_namespaced_role(
+        admission.namespace,
+        {
+            "metadata": {"name": "release-editor"},
+            "rules": [
+                {
+                    "apiGroups": ["appdeploy.dev"],
+                    "resources": ["appdeployments"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch"],
+                }
+            ],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        admission.namespace,
+        {
+            "metadata": {"name": "release-editors"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "release-editor",
+            },
+            "subjects": [
+                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
+                for group in EDITORS
+            ],
+        },
+    )
+
+
+def spec(version: str = "1.0.0") -> dict[str, Any]:
+    return release_spec(gate_step("qa"), version=version)
+
+
+def as_person(
+    kubectl: Callable[..., list[str]],
+    releases: Releases,
+    user: str,
+    groups: list[str],
+    *args: str,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    argv = kubectl("-n", releases.namespace, *args, as_user=user, groups=groups)
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+
+
+def create(kubectl: Callable[..., list[str]], releases: Releases, name: str, user: str) -> None:
+    manifest = {
+        "apiVersion": "appdeploy.dev/v1alpha1",
+        "kind": "AppDeployment",
+        "metadata": {"name": name},
+        "spec": spec(),
+    }
+    created = as_person(
+        kubectl, releases, user, ["dev"], "create", "-f", "-", stdin=yaml.dump(manifest)
+    )
+    assert created.returncode == 0, created.stderr
+
+
+def test_each_run_carries_its_author_and_history_keeps_the_earlier_one(
+    releases: Releases, kubectl: Callable[..., list[str]], editors: None
+) -> None:
+    create(kubectl, releases, "attributed", "alice")
+    first = releases.wait_for("attributed", steps={"qa": "Waiting"})
+    stored = releases.get("attributed")["spec"]
+    assert (first.author, first.spec_hash) == ("alice", spec_hash(stored))
+
+    edited = as_person(
+        kubectl,
+        releases,
+        "bob",
+        ["dev"],
+        "patch",
+        "appdeployment/attributed",
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"version": "1.0.1"}}),
+    )
+    assert edited.returncode == 0, edited.stderr
+    second = releases.wait_for("attributed", run=2, steps={"qa": "Waiting"})
+    assert (second.author, second.spec_hash) == (
+        "bob",
+        spec_hash(releases.get("attributed")["spec"]),
+    )
+    [earlier] = second.history
+    assert (earlier.run, earlier.author, earlier.spec_hash) == (1, "alice", first.spec_hash)
+
+
+def test_a_forged_spec_author_is_refused_and_changes_nothing(
+    releases: Releases, kubectl: Callable[..., list[str]], editors: None
+) -> None:
+    create(kubectl, releases, "unforged", "alice")
+    releases.wait_for("unforged", steps={"qa": "Waiting"})
+    before = releases.get("unforged")
+    forged = json.dumps({"user": "ceo", "groups": ["admins"], "signature": "0" * 64})
+    result = releases.annotate(
+        "unforged",
+        SPEC_AUTHOR_ANNOTATION,
+        forged,
+        as_user="mallory",
+        groups=["dev"],
+        overwrite=True,
+    )
+    assert result.returncode != 0
+    assert (
+        f"{SPEC_AUTHOR_ANNOTATION}: only the admission webhook writes it, when the spec "
+        "changes; mallory may not set or change it"
+    ) in result.stderr
+    after = releases.get("unforged")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert releases.status("unforged").author == "alice"
+    # Removing it (as a whole-object replace would) keeps the webhook's value.
+    removed = as_person(
+        kubectl,
+        releases,
+        "mallory",
+        ["dev"],
+        "annotate",
+        "appdeployment/unforged",
+        f"{SPEC_AUTHOR_ANNOTATION}-",
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert (
+        releases.annotations("unforged")[SPEC_AUTHOR_ANNOTATION]
+        == before["metadata"]["annotations"][SPEC_AUTHOR_ANNOTATION]
+    )
+
+
+@pytest.fixture
+def store_policy(admission: Admission) -> Iterator[str]:
+    """A ReleasePolicy for this namespace only (policies are cluster-scoped: unique, removed)."""
+    name = f"production-store-{uuid.uuid4().hex[:6]}"
+    custom = client.CustomObjectsApi(admission.api_client)
+    custom.create_cluster_custom_object(
+        "appdeploy.dev",
+        "v1alpha1",
+        "releasepolicies",
+        {
+            "apiVersion": "appdeploy.dev/v1alpha1",
+            "kind": "ReleasePolicy",
+            "metadata": {"name": name},
+            "spec": {
+                "namespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": admission.namespace}
+                },
+                "protect": {"secretNames": ["asc-api-key"]},
+                "requireGates": [{"name": "compliance"}],
+                "enforcement": "Audit",
+                "breakGlass": {"groups": ["sre-oncall"]},
+            },
+        },
+    )
+    yield name
+    custom.delete_cluster_custom_object("appdeploy.dev", "v1alpha1", "releasepolicies", name)
+
+
+def test_only_the_policys_break_glass_group_may_break_the_glass(
+    releases: Releases,
+    kubectl: Callable[..., list[str]],
+    editors: None,
+    store_policy: str,
+    cluster: Any,
+) -> None:
+    create(kubectl, releases, "glass", "alice")
+    releases.wait_for("glass", steps={"qa": "Waiting"})
+    reason = json.dumps({"reason": "CVE-2026-1234 hotfix"})
+
+    def signed_in_dry_run() -> bool:
+        dry = as_person(
+            kubectl,
+            releases,
+            *SAM,
+            "annotate",
+            "appdeployment/glass",
+            f"{BREAK_GLASS_ANNOTATION}={reason}",
+            "--dry-run=server",
+        )
+        return dry.returncode == 0
+
+    wait_for(signed_in_dry_run, 60, f"the operator to know ReleasePolicy {store_policy}")
+    before = releases.get("glass")["metadata"]["resourceVersion"]
+    mallory = releases.annotate(
+        "glass", BREAK_GLASS_ANNOTATION, reason, as_user="mallory", groups=["dev"]
+    )
+    assert mallory.returncode != 0
+    assert (
+        f"only members of sre-oncall (ReleasePolicy {store_policy} breakGlass.groups) may "
+        "break the glass"
+    ) in mallory.stderr
+    assert releases.get("glass")["metadata"]["resourceVersion"] == before
+
+    broken = run_cli(
+        cluster.kubeconfig,
+        releases.namespace,
+        "break-glass",
+        "glass",
+        "--reason",
+        "CVE-2026-1234 hotfix",
+        user=SAM[0],
+        groups=SAM[1],
+    )
+    assert broken.returncode == 0, broken.stderr
+    assert "broke the glass on" in broken.stdout and "as sam (sre-oncall" in broken.stdout
+    claim = json.loads(releases.annotations("glass")[BREAK_GLASS_ANNOTATION])
+    assert (claim["user"], claim["reason"], claim["specHash"]) == (
+        "sam",
+        "CVE-2026-1234 hotfix",
+        spec_hash(releases.get("glass")["spec"]),
+    )
+    assert "sre-oncall" in claim["groups"] and len(claim["signature"]) == 64
+
+    status = run_cli(cluster.kubeconfig, releases.namespace, "status", "glass")
+    assert "break-glass: by sam" in status.stdout and "for this spec" in status.stdout
+    assert "spec by alice" in status.stdout
+
+    removal = as_person(
+        kubectl,
+        releases,
+        "mallory",
+        ["dev"],
+        "annotate",
+        "appdeployment/glass",
+        f"{BREAK_GLASS_ANNOTATION}-",
+    )
+    assert removal.returncode != 0
+    assert "only the operator and members of sre-oncall" in removal.stderr
