@@ -182,3 +182,13 @@ def test_the_spec_hook_fails_open_and_the_break_glass_hook_fails_closed() -> Non
     assert "object.spec != oldObject.spec" in spec["matchConditions"][0]["expression"]
     assert SPEC_AUTHOR_ANNOTATION in spec["matchConditions"][0]["expression"]
     assert "appdeploy.dev/break-glass" in glass["matchConditions"][0]["expression"]
+
+
+def test_a_spec_change_before_the_key_is_loaded_goes_in_unattributed() -> None:
+    release = stored(None, body())
+    changed = body({**SPEC, "version": "2"}, author=_author(release))
+    patch = spec_author_patch(release, changed, ALICE, key=None, now=NOW)
+    assert patch == {SPEC_AUTHOR_ANNOTATION: None}, "nothing unsigned is left to be believed"
+    assert spec_author_patch(None, body(), ALICE, key=None, now=NOW) == {}
+    with pytest.raises(ClaimRefused):  # a forgery needs no key to be refused
+        spec_author_patch(release, body(author="ceo"), ALICE, key=None, now=NOW)

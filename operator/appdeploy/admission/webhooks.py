@@ -73,6 +73,7 @@ def register_admission(
     ``policies`` gives the ReleasePolicies in force for (namespace, app) (None: not
     enforced); ``break_glass`` reads a release's verified break-glass override.
     """
+    register_attribution(registry, signing_key, clock, operator_username, policies)
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
     def validate_spec(
@@ -126,49 +127,6 @@ def register_admission(
         for key, value in values.items():
             patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
-    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_SPEC, registry=registry)
-    def sign_spec(
-        *,
-        body: kopf.Body,
-        userinfo: kopf.UserInfo,
-        patch: kopf.Patch,
-        old: kopf.Body | None = None,
-        **_: Any,
-    ) -> None:
-        caller = Caller(*_caller(userinfo))
-        try:
-            values = spec_author_patch(
-                _plain(old), _body(body), caller, key=signing_key(), now=clock()
-            )
-        except ClaimRefused as refused:
-            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
-        _annotate(patch, values)
-
-    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_BREAK_GLASS, registry=registry)
-    def sign_break_glass(
-        *,
-        body: kopf.Body,
-        userinfo: kopf.UserInfo,
-        patch: kopf.Patch,
-        old: kopf.Body | None = None,
-        **_: Any,
-    ) -> None:
-        new = _body(body)
-        app = new["spec"].get("app")
-        try:
-            values = break_glass_patch(
-                _plain(old),
-                new,
-                Caller(*_caller(userinfo)),
-                key=signing_key(),
-                now=clock(),
-                facts=policies(str(body.meta.namespace), str(app or "")),
-                operator=operator_username(),
-            )
-        except ClaimRefused as refused:
-            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
-        _annotate(patch, values)
-
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=CHECK_DECISIONS, registry=registry)
     def check_decisions(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
@@ -211,6 +169,61 @@ def register_admission(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
     ) -> None:
         check_step_object("pods", body, userinfo, old)
+
+
+def register_attribution(
+    registry: kopf.OperatorRegistry,
+    signing_key: Callable[[], bytes],
+    clock: Callable[[], datetime],
+    operator_username: Callable[[], str],
+    policies: Callable[[str, str], PolicyFacts | None],
+) -> None:
+    """The attribution hooks: who wrote each spec, who broke the glass (docs/security.md)."""
+
+    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_SPEC, registry=registry)
+    def sign_spec(
+        *,
+        body: kopf.Body,
+        userinfo: kopf.UserInfo,
+        patch: kopf.Patch,
+        old: kopf.Body | None = None,
+        **_: Any,
+    ) -> None:
+        caller = Caller(*_caller(userinfo))
+        try:
+            key: bytes | None = signing_key()
+        except KeyError:  # still starting: the spec goes in, its run unattributed
+            key = None
+        try:
+            values = spec_author_patch(_plain(old), _body(body), caller, key=key, now=clock())
+        except ClaimRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
+        _annotate(patch, values)
+
+    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_BREAK_GLASS, registry=registry)
+    def sign_break_glass(
+        *,
+        body: kopf.Body,
+        userinfo: kopf.UserInfo,
+        patch: kopf.Patch,
+        old: kopf.Body | None = None,
+        **_: Any,
+    ) -> None:
+        new = _body(body)
+        app = new["spec"].get("app")
+        try:
+            values = break_glass_patch(
+                _plain(old),
+                new,
+                Caller(*_caller(userinfo)),
+                key=signing_key(),
+                now=clock(),
+                facts=policies(str(body.meta.namespace), str(app or "")),
+                operator=operator_username(),
+            )
+        except ClaimRefused as refused:
+            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
+        _annotate(patch, values)
 
 
 def _caller(userinfo: kopf.UserInfo) -> tuple[str, tuple[str, ...]]:
