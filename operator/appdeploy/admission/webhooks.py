@@ -42,6 +42,7 @@ from appdeploy.engine.inputs import ObservedBreakGlass, PolicyFacts
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
+SERVICE_UNAVAILABLE = 503
 
 
 def _user(userinfo: kopf.UserInfo) -> tuple[str, list[str]]:
@@ -212,11 +213,19 @@ def register_attribution(
         new = _body(body)
         app = new["spec"].get("app")
         try:
+            key = signing_key()
+        except KeyError:
+            raise kopf.AdmissionError(
+                "the operator is starting (its signing key is not loaded yet); break the "
+                "glass again in a moment",
+                code=SERVICE_UNAVAILABLE,
+            ) from None
+        try:
             values = break_glass_patch(
                 _plain(old),
                 new,
                 Caller(*_caller(userinfo)),
-                key=signing_key(),
+                key=key,
                 now=clock(),
                 facts=policies(str(body.meta.namespace), str(app or "")),
                 operator=operator_username(),
