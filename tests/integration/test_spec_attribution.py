@@ -19,6 +19,7 @@ import yaml
 from kubernetes import client
 
 from appdeploy.api.spec_hash import spec_hash
+from appdeploy.k8s.attribution import UNSIGNED_BREAK_GLASS, read_author, read_break_glass
 from appdeploy.k8s.labels import BREAK_GLASS_ANNOTATION, SPEC_AUTHOR_ANNOTATION
 from tests.cluster.wait import wait_for
 from tests.integration.admission_setup import Admission, admission, releases
@@ -260,3 +261,19 @@ def test_only_the_policys_break_glass_group_may_break_the_glass(
     )
     assert removal.returncode != 0
     assert "only the operator and members of sre-oncall" in removal.stderr
+
+
+def test_without_the_webhook_a_break_glass_is_stored_unsigned_and_never_verified(
+    api_client: Any, unwatched_namespace: str, cluster: Any, kubectl: Callable[..., list[str]]
+) -> None:
+    bare = Releases(api_client, unwatched_namespace, kubectl)
+    bare.apply("bare", spec())
+    result = run_cli(
+        cluster.kubeconfig, unwatched_namespace, "break-glass", "bare", "--reason", "hotfix"
+    )
+    assert result.returncode == 1
+    assert "was written but not signed: the admission webhook is not installed" in result.stderr
+    stored = bare.get("bare")
+    assert read_author(stored, b"k" * 32) is None
+    glass = read_break_glass(stored, b"k" * 32)
+    assert glass is not None and not glass.verified and glass.problem == UNSIGNED_BREAK_GLASS
