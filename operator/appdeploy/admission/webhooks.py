@@ -15,19 +15,12 @@ from typing import Any
 
 import kopf
 
-from appdeploy.admission.attribution import (
-    Caller,
-    ClaimRefused,
-    break_glass_patch,
-    spec_author_patch,
-)
+from appdeploy.admission.attribution_hooks import register_attribution
 from appdeploy.admission.configurations import (
     CHECK_DECISIONS,
     CHECK_STEP_JOBS,
     CHECK_STEP_PODS,
-    SIGN_BREAK_GLASS,
     SIGN_DECISIONS,
-    SIGN_SPEC,
     VALIDATE_SPEC,
 )
 from appdeploy.admission.decisions import DecisionRefused, refusals, signed_values
@@ -42,7 +35,6 @@ from appdeploy.engine.inputs import ObservedBreakGlass, PolicyFacts
 from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 
 UNPROCESSABLE, FORBIDDEN = 422, 403
-SERVICE_UNAVAILABLE = 503
 
 
 def _user(userinfo: kopf.UserInfo) -> tuple[str, list[str]]:
@@ -170,79 +162,6 @@ def register_admission(
         *, body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.Body | None = None, **_: Any
     ) -> None:
         check_step_object("pods", body, userinfo, old)
-
-
-def register_attribution(
-    registry: kopf.OperatorRegistry,
-    signing_key: Callable[[], bytes],
-    clock: Callable[[], datetime],
-    operator_username: Callable[[], str],
-    policies: Callable[[str, str], PolicyFacts | None],
-) -> None:
-    """The attribution hooks: who wrote each spec, who broke the glass (docs/security.md)."""
-
-    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_SPEC, registry=registry)
-    def sign_spec(
-        *,
-        body: kopf.Body,
-        userinfo: kopf.UserInfo,
-        patch: kopf.Patch,
-        old: kopf.Body | None = None,
-        **_: Any,
-    ) -> None:
-        caller = Caller(*_caller(userinfo))
-        try:
-            key: bytes | None = signing_key()
-        except KeyError:  # still starting: the spec goes in, its run unattributed
-            key = None
-        try:
-            values = spec_author_patch(_plain(old), _body(body), caller, key=key, now=clock())
-        except ClaimRefused as refused:
-            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
-        _annotate(patch, values)
-
-    @kopf.on.mutate(GROUP, VERSION, PLURAL, id=SIGN_BREAK_GLASS, registry=registry)
-    def sign_break_glass(
-        *,
-        body: kopf.Body,
-        userinfo: kopf.UserInfo,
-        patch: kopf.Patch,
-        old: kopf.Body | None = None,
-        **_: Any,
-    ) -> None:
-        new = _body(body)
-        app = new["spec"].get("app")
-        try:
-            key = signing_key()
-        except KeyError:
-            raise kopf.AdmissionError(
-                "the operator is starting (its signing key is not loaded yet); break the "
-                "glass again in a moment",
-                code=SERVICE_UNAVAILABLE,
-            ) from None
-        try:
-            values = break_glass_patch(
-                _plain(old),
-                new,
-                Caller(*_caller(userinfo)),
-                key=key,
-                now=clock(),
-                facts=policies(str(body.meta.namespace), str(app or "")),
-                operator=operator_username(),
-            )
-        except ClaimRefused as refused:
-            raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
-        _annotate(patch, values)
-
-
-def _caller(userinfo: kopf.UserInfo) -> tuple[str, tuple[str, ...]]:
-    username, groups = _user(userinfo)
-    return username, tuple(groups)
-
-
-def _annotate(patch: kopf.Patch, values: Mapping[str, str | None]) -> None:
-    for key, value in values.items():
-        patch.setdefault("metadata", {}).setdefault("annotations", {})[key] = value
 
 
 def _plain(body: kopf.Body | None) -> dict[str, Any] | None:
