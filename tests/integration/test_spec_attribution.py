@@ -9,89 +9,18 @@ glass is broken only by a ReleasePolicy's breakGlass.groups.
 from __future__ import annotations
 
 import json
-import subprocess
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
-import yaml
-from kubernetes import client
 
 from appdeploy.api.spec_hash import spec_hash
 from appdeploy.k8s.attribution import UNSIGNED_BREAK_GLASS, read_author, read_break_glass
 from appdeploy.k8s.labels import BREAK_GLASS_ANNOTATION, SPEC_AUTHOR_ANNOTATION
 from tests.cluster.wait import wait_for
-from tests.integration.admission_setup import Admission, admission, releases
-from tests.integration.releases import Releases, gate_step, release_spec, run_cli
+from tests.integration.admission_setup import admission, releases
+from tests.integration.attribution_setup import SAM, as_person, create, editors, spec, store_policy
+from tests.integration.releases import Releases, run_cli
 
-__all__ = ["admission", "releases"]  # fixtures used by the stories below
-
-EDITORS = ("dev", "sre-oncall")
-SAM = ("sam", ["sre-oncall"])
-
-
-@pytest.fixture(scope="module")
-def editors(admission: Admission) -> None:
-    """Groups dev and sre-oncall may create and edit releases (the appdeploy-edit role)."""
-    rbac = client.RbacAuthorizationV1Api(admission.api_client)
-    rbac.create_namespaced_role(
-        admission.namespace,
-        {
-            "metadata": {"name": "release-editor"},
-            "rules": [
-                {
-                    "apiGroups": ["appdeploy.dev"],
-                    "resources": ["appdeployments"],
-                    "verbs": ["get", "list", "watch", "create", "update", "patch"],
-                }
-            ],
-        },
-    )
-    rbac.create_namespaced_role_binding(
-        admission.namespace,
-        {
-            "metadata": {"name": "release-editors"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "release-editor",
-            },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
-                for group in EDITORS
-            ],
-        },
-    )
-
-
-def spec(version: str = "1.0.0") -> dict[str, Any]:
-    return release_spec(gate_step("qa"), version=version)
-
-
-def as_person(
-    kubectl: Callable[..., list[str]],
-    releases: Releases,
-    user: str,
-    groups: list[str],
-    *args: str,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    argv = kubectl("-n", releases.namespace, *args, as_user=user, groups=groups)
-    return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
-
-
-def create(kubectl: Callable[..., list[str]], releases: Releases, name: str, user: str) -> None:
-    manifest = {
-        "apiVersion": "appdeploy.dev/v1alpha1",
-        "kind": "AppDeployment",
-        "metadata": {"name": name},
-        "spec": spec(),
-    }
-    created = as_person(
-        kubectl, releases, user, ["dev"], "create", "-f", "-", stdin=yaml.dump(manifest)
-    )
-    assert created.returncode == 0, created.stderr
+__all__ = ["admission", "editors", "releases", "store_policy"]  # fixtures used below
 
 
 def test_each_run_carries_its_author_and_history_keeps_the_earlier_one(
@@ -161,34 +90,6 @@ def test_a_forged_spec_author_is_refused_and_changes_nothing(
         releases.annotations("unforged")[SPEC_AUTHOR_ANNOTATION]
         == before["metadata"]["annotations"][SPEC_AUTHOR_ANNOTATION]
     )
-
-
-@pytest.fixture
-def store_policy(admission: Admission) -> Iterator[str]:
-    """A ReleasePolicy for this namespace only (policies are cluster-scoped: unique, removed)."""
-    name = f"production-store-{uuid.uuid4().hex[:6]}"
-    custom = client.CustomObjectsApi(admission.api_client)
-    custom.create_cluster_custom_object(
-        "appdeploy.dev",
-        "v1alpha1",
-        "releasepolicies",
-        {
-            "apiVersion": "appdeploy.dev/v1alpha1",
-            "kind": "ReleasePolicy",
-            "metadata": {"name": name},
-            "spec": {
-                "namespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": admission.namespace}
-                },
-                "protect": {"secretNames": ["asc-api-key"]},
-                "requireGates": [{"name": "compliance"}],
-                "enforcement": "Audit",
-                "breakGlass": {"groups": ["sre-oncall"]},
-            },
-        },
-    )
-    yield name
-    custom.delete_cluster_custom_object("appdeploy.dev", "v1alpha1", "releasepolicies", name)
 
 
 def test_only_the_policys_break_glass_group_may_break_the_glass(
