@@ -119,15 +119,25 @@ def test_a_reason_is_required_and_kept_plain() -> None:
         sign(body(), body("hot\x1bfix"))
 
 
-def test_removal_is_for_the_operator_and_the_groups_members() -> None:
+def test_removal_is_for_the_operator_and_the_groups_members_anyone_elses_is_undone() -> None:
     signed = body(sign(body(), body("CVE")))
     for caller in (SAM, Caller("op", ())):
         patch = break_glass_patch(
             signed, body(), caller, key=KEY, now=NOW, facts=FACTS, operator="op"
         )
         assert patch == {}
-    with pytest.raises(ClaimRefused, match="only the operator and members of sre-oncall"):
-        break_glass_patch(signed, body(), MALLORY, key=KEY, now=NOW, facts=FACTS, operator="op")
+    warnings: list[str] = []
+    kept = break_glass_patch(
+        signed, body(), MALLORY, key=KEY, now=NOW, facts=FACTS, operator="op", warnings=warnings
+    )
+    assert kept == {
+        BREAK_GLASS_ANNOTATION: signed["metadata"]["annotations"][BREAK_GLASS_ANNOTATION]
+    }
+    assert warnings == [
+        "appdeploy.dev/break-glass kept on shop/rel: only the operator and members of "
+        "sre-oncall (ReleasePolicy production-store breakGlass.groups) may remove it; "
+        "mallory is in none of these groups"
+    ]
 
 
 def test_an_unchanged_value_is_left_alone_by_anyone() -> None:

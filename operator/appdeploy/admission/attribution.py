@@ -12,7 +12,8 @@ value back, so the current run stays attributed.
 release will have after the request, only when the caller is in the
 ``breakGlass.groups`` of a ReleasePolicy in force for the release; anyone else
 is refused, with the groups that may. Removing it is for the operator and
-those groups.
+those groups; anyone else's removal (a whole-object replace by a GitOps tool)
+puts it back with a warning, so no sync is blocked by it.
 """
 
 from __future__ import annotations
@@ -105,8 +106,13 @@ def break_glass_patch(
     now: datetime,
     facts: PolicyFacts | None,
     operator: str = "",
+    warnings: list[str] | None = None,
 ) -> dict[str, str | None]:
-    """The annotation patch that signs a break-glass for the request's spec (or refuses it)."""
+    """The annotation patch that signs a break-glass for the request's spec (or refuses it).
+
+    A removal by someone who may not remove it puts it back, with a warning in
+    ``warnings`` (kubectl prints it).
+    """
     before = _annotations(old).get(BREAK_GLASS_ANNOTATION)
     after = _annotations(new).get(BREAK_GLASS_ANNOTATION)
     if after == before:
@@ -123,10 +129,14 @@ def break_glass_patch(
     if after is None:
         if member or not allowed or (operator and caller.username == operator):
             return {}
-        raise ClaimRefused(
-            f"{BREAK_GLASS_ANNOTATION}: only the operator and members of {_who(allowed)} may "
-            f"remove it from {release}; {caller.username} is in none of these groups"
-        )
+        if warnings is not None:
+            warnings.append(
+                f"{BREAK_GLASS_ANNOTATION} kept on {release}: only the operator and members of "
+                f"{_who(allowed)} may remove it; {caller.username} is in none of these groups"
+            )
+        # Kept rather than refused: a tool replacing the whole object (GitOps) must not
+        # be blocked by an override it does not know about.
+        return {BREAK_GLASS_ANNOTATION: before}
     if not allowed:
         names = ", ".join(p.name for p in facts.applicable) if facts else ""
         raise ClaimRefused(

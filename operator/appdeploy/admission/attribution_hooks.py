@@ -63,6 +63,7 @@ def register_attribution(
         userinfo: kopf.UserInfo,
         patch: kopf.Patch,
         old: kopf.Body | None = None,
+        warnings: list[str] | None = None,
         **_: Any,
     ) -> None:
         new = _body(body)
@@ -84,6 +85,7 @@ def register_attribution(
                 now=clock(),
                 facts=policies(str(body.meta.namespace), str(app or "")),
                 operator=operator_username(),
+                warnings=warnings,
             )
         except ClaimRefused as refused:
             raise kopf.AdmissionError(str(refused), code=FORBIDDEN) from None
