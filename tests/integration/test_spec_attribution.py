@@ -8,15 +8,18 @@ glass is broken only by a ReleasePolicy's breakGlass.groups.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
+
+from kubernetes import client
 
 from appdeploy.api.spec_hash import spec_hash
 from appdeploy.k8s.attribution import UNSIGNED_BREAK_GLASS, read_author, read_break_glass
 from appdeploy.k8s.labels import BREAK_GLASS_ANNOTATION, SPEC_AUTHOR_ANNOTATION
 from tests.cluster.wait import wait_for
-from tests.integration.admission_setup import admission, releases
+from tests.integration.admission_setup import Admission, admission, releases
 from tests.integration.attribution_setup import SAM, as_person, create, editors, spec, store_policy
 from tests.integration.releases import Releases, run_cli
 
@@ -181,3 +184,52 @@ def test_without_the_webhook_a_break_glass_is_stored_unsigned_and_never_verified
     assert read_author(stored, b"k" * 32) is None
     glass = read_break_glass(stored, b"k" * 32)
     assert glass is not None and not glass.verified and glass.problem == UNSIGNED_BREAK_GLASS
+
+
+def operator_key(admission: Admission) -> bytes:
+    """The operator's signing key, as it loaded it (its Secret in the namespace)."""
+    secret = client.CoreV1Api(admission.api_client).read_namespaced_secret(
+        "appdeploy-approval-key", admission.namespace
+    )
+    return base64.b64decode(secret.data["key"])
+
+
+def test_broken_with_a_spec_change_the_glass_covers_the_new_spec_as_stored(
+    releases: Releases,
+    kubectl: Callable[..., list[str]],
+    editors: None,
+    store_policy: str,
+    admission: Admission,
+) -> None:
+    create(kubectl, releases, "hotfix", "alice")
+    releases.wait_for("hotfix", steps={"qa": "Waiting"})
+    change = {
+        "metadata": {"annotations": {BREAK_GLASS_ANNOTATION: "CVE-2026-1234 hotfix"}},
+        "spec": {"version": "1.0.2"},
+    }
+
+    def patched() -> bool:
+        result = as_person(
+            kubectl,
+            releases,
+            *SAM,
+            "patch",
+            "appdeployment/hotfix",
+            "--type=merge",
+            "-p",
+            json.dumps(change),
+        )
+        return result.returncode == 0
+
+    wait_for(patched, 60, f"the operator to know ReleasePolicy {store_policy}")
+    stored = releases.get("hotfix")
+    glass = read_break_glass(stored, operator_key(admission))
+    assert glass is not None and glass.verified, glass
+    assert (glass.user, glass.reason, glass.spec_hash) == (
+        "sam",
+        "CVE-2026-1234 hotfix",
+        spec_hash(stored["spec"]),
+    )
+    author = read_author(stored, operator_key(admission))
+    assert author is not None and author.verified and author.user == "sam"
+    assert releases.wait_for("hotfix", run=2).author == "sam"
