@@ -110,6 +110,9 @@ def break_glass_patch(
 ) -> dict[str, str | None]:
     """The annotation patch that signs a break-glass for the request's spec (or refuses it).
 
+    ``facts`` are the ReleasePolicies in force (``PolicyCache.facts``); None: not
+    known yet (the operator is starting), so nothing is signed or removed.
+
     A removal by someone who may not remove it puts it back, with a warning in
     ``warnings`` (kubectl prints it).
     """
@@ -119,10 +122,11 @@ def break_glass_patch(
         return {}
     namespace, name = _identity(new)
     release = f"{namespace}/{name}"
-    if facts is not None and facts.unknown:
+    if facts is None or facts.unknown:
+        why = facts.unknown if facts is not None else "the operator is starting"
         raise ClaimRefused(
             f"{BREAK_GLASS_ANNOTATION}: the ReleasePolicies in force for {release} cannot be "
-            f"known now ({facts.unknown}); try again in a moment"
+            f"known now ({why}); try again in a moment"
         )
     allowed = _allowed(facts)
     member = any(set(caller.groups) & set(groups) for _, groups in allowed)
@@ -138,7 +142,7 @@ def break_glass_patch(
         # be blocked by an override it does not know about.
         return {BREAK_GLASS_ANNOTATION: before}
     if not allowed:
-        names = ", ".join(p.name for p in facts.applicable) if facts else ""
+        names = ", ".join(p.name for p in facts.applicable)
         raise ClaimRefused(
             f"{BREAK_GLASS_ANNOTATION}: no ReleasePolicy in force for {release} has "
             f"breakGlass.groups (in force: {names or 'none'}), so there is no glass to break"
@@ -167,10 +171,8 @@ def break_glass_patch(
     return {BREAK_GLASS_ANNOTATION: claim.signed(key, namespace, name).to_annotation()}
 
 
-def _allowed(facts: PolicyFacts | None) -> list[tuple[str, list[str]]]:
+def _allowed(facts: PolicyFacts) -> list[tuple[str, list[str]]]:
     """(policy, its breakGlass.groups) of each policy in force that allows breaking glass."""
-    if facts is None:
-        return []
     return [
         (policy.name, [str(group) for group in policy.spec.break_glass.groups])
         for policy in facts.applicable

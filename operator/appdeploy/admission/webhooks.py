@@ -51,7 +51,7 @@ def register_admission(
     job_controller: Sequence[str] = JOB_CONTROLLER_USERS,
     channels: Callable[[str], set[str] | None] = lambda namespace: None,
     remind_floor: timedelta = REMIND_FLOOR,
-    policies: Callable[[str, str], PolicyFacts | None] = lambda namespace, app: None,
+    policies: Callable[[str, str], PolicyFacts | None] = lambda namespace, app: PolicyFacts(),
     break_glass: Callable[[Mapping[str, Any]], ObservedBreakGlass | None] = lambda body: None,
 ) -> None:
     """Add the admission handlers to ``registry``.
@@ -63,8 +63,9 @@ def register_admission(
     consumed decisions, and it alone creates Jobs labelled as steps;
     ``job_controller`` alone creates such pods.
 
-    ``policies`` gives the ReleasePolicies in force for (namespace, app) (None: not
-    enforced); ``break_glass`` reads a release's verified break-glass override.
+    ``policies`` gives the ReleasePolicies in force for (namespace, app) (default: none), None
+    when not known yet; ``break_glass`` reads a verified break-glass override
+    from the request's object.
     """
     register_attribution(registry, signing_key, clock, operator_username, policies)
 
