@@ -129,6 +129,8 @@ def test_the_operator_signs_approvals_through_webhooks_on_loopback(tmp_path: Pat
     hooks = [hook for c in configurations for hook in c["webhooks"]]
     assert {hook["name"].split(".")[0] for hook in hooks} == {
         "sign-decisions",
+        "sign-spec",
+        "sign-break-glass",
         "check-decisions",
         "validate-spec",
     }

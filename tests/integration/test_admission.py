@@ -18,6 +18,7 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
+from appdeploy.k8s.labels import SPEC_AUTHOR_ANNOTATION
 from tests.integration.admission_setup import (
     GITOPS,
     Admission,
@@ -95,7 +96,8 @@ def test_refusals_are_printed_by_kubectl_and_change_nothing(releases: Releases) 
     status = releases.status("refusals")
     assert [a.user for a in status.step("qa-signoff").approvals] == ["alice", "bob"]
     assert status.step("compliance").approvals == []
-    assert not [key for key in releases.annotations("refusals") if "appdeploy.dev/" in key]
+    left = [key for key in releases.annotations("refusals") if "appdeploy.dev/" in key]
+    assert left == [SPEC_AUTHOR_ANNOTATION], "no decision is left, only who wrote the spec"
 
 
 def test_a_forged_envelope_written_while_the_webhook_is_off_is_not_counted(

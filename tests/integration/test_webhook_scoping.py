@@ -5,7 +5,9 @@ see only requests that add, change or remove a human action (approve/reject,
 under the written key or an author's own, retry, cancel): a GitOps sync or a
 label change must never depend on the webhook being up. (The operator's own
 removal of a consumed decision does: it serves the webhook itself.)
-validate-spec sees every create and update.
+validate-spec sees every create and update. sign-spec (fails open) sees creates,
+spec changes and requests that touch ``appdeploy.dev/spec-author``;
+sign-break-glass (fails closed) only those that touch ``appdeploy.dev/break-glass``.
 appdeploy's configurations are applied as they are shipped, pointing at a
 recording webhook on 127.0.0.1, and the API server evaluates their rules,
 namespaceSelector and CEL matchConditions.
@@ -25,7 +27,9 @@ from kubernetes import client
 
 from appdeploy.admission.configurations import (
     CHECK_DECISIONS,
+    SIGN_BREAK_GLASS,
     SIGN_DECISIONS,
+    SIGN_SPEC,
     VALIDATE_SPEC,
     webhook_configurations,
 )
@@ -38,7 +42,12 @@ from tests.integration.releases import release_spec, run_step
 MARK = "test.appdeploy.dev/request"
 """Set to a fresh value on every request, to find that request among the recorded ones."""
 EVERY_HOOK = {VALIDATE_SPEC, SIGN_DECISIONS, CHECK_DECISIONS}
+"""Every hook a human action reaches."""
 SPEC_ONLY = {VALIDATE_SPEC}
+AUTHORING = {VALIDATE_SPEC, SIGN_SPEC}
+"""A new spec (or a touched spec-author): attributed."""
+BREAKING_GLASS = {VALIDATE_SPEC, SIGN_BREAK_GLASS}
+ALL_FIVE = EVERY_HOOK | AUTHORING | BREAKING_GLASS
 LIVE_TIMEOUT = 60.0
 
 
@@ -93,12 +102,11 @@ def hooks(api_client: Any, unwatched_namespace: str, tmp_path: Path) -> Iterator
     state = Hooks(recorder, client.CustomObjectsApi(api_client), unwatched_namespace)
 
     def probe(marker: str) -> None:
-        state.create("probe", {MARK: marker, "approve.appdeploy.dev/qa": "ok"}, dry_run=True)
+        annotations = {MARK: marker, "approve.appdeploy.dev/qa": "ok", GLASS: "hotfix"}
+        state.create("probe", annotations, dry_run=True)
 
     # The API server picks up new configurations from a watch, a moment later.
-    wait_for(
-        lambda: state.reached_by(probe) == EVERY_HOOK, LIVE_TIMEOUT, "all three hooks to be live"
-    )
+    wait_for(lambda: state.reached_by(probe) == ALL_FIVE, LIVE_TIMEOUT, "all five hooks to be live")
     yield state
     registration.delete_mutating_webhook_configuration(mutating["metadata"]["name"])
     registration.delete_validating_webhook_configuration(validating["metadata"]["name"])
@@ -106,6 +114,8 @@ def hooks(api_client: Any, unwatched_namespace: str, tmp_path: Path) -> Iterator
 
 
 AUTHORED = "alice-2bd806c97f.approve.appdeploy.dev/qa"
+AUTHOR = "appdeploy.dev/spec-author"
+GLASS = "appdeploy.dev/break-glass"
 
 
 def test_only_requests_that_add_change_or_remove_a_human_action_reach_the_identity_hooks(
@@ -114,8 +124,14 @@ def test_only_requests_that_add_change_or_remove_a_human_action_reach_the_identi
     def annotate(annotations: dict[str, str | None]) -> Callable[[str], None]:
         return lambda marker: hooks.annotate("shop", {MARK: marker, **annotations})
 
+    def change_spec(marker: str) -> None:
+        patch = {"metadata": {"annotations": {MARK: marker}}, "spec": {"version": marker[:8]}}
+        hooks.custom.patch_namespaced_custom_object(
+            GROUP, VERSION, hooks.namespace, PLURAL, "shop", patch
+        )
+
     stories: list[tuple[str, Callable[[str], None], set[str]]] = [
-        ("a release created", lambda marker: hooks.create("shop", {MARK: marker}), SPEC_ONLY),
+        ("a release created", lambda marker: hooks.create("shop", {MARK: marker}), AUTHORING),
         ("an unrelated annotation", annotate({"team": "a"}), SPEC_ONLY),
         # Retry and cancel are signed and attributed like decisions.
         ("a retry request", annotate({"appdeploy.dev/retry": "failed"}), EVERY_HOOK),
@@ -134,8 +150,17 @@ def test_only_requests_that_add_change_or_remove_a_human_action_reach_the_identi
             lambda marker: hooks.create(
                 "other", {MARK: marker, "approve.appdeploy.dev/qa": "early"}
             ),
-            EVERY_HOOK,
+            EVERY_HOOK | AUTHORING,
         ),
+        ("the spec changed", change_spec, AUTHORING),
+        ("spec-author added", annotate({AUTHOR: "alice"}), AUTHORING),
+        ("spec-author changed", annotate({AUTHOR: "ceo"}), AUTHORING),
+        ("another annotation, spec-author kept", annotate({"team": "c"}), SPEC_ONLY),
+        ("spec-author removed", annotate({AUTHOR: None}), AUTHORING),
+        ("break-glass added", annotate({GLASS: "hotfix"}), BREAKING_GLASS),
+        ("another annotation, break-glass kept", annotate({"team": "d"}), SPEC_ONLY),
+        ("break-glass changed", annotate({GLASS: "hotfix 2"}), BREAKING_GLASS),
+        ("break-glass removed", annotate({GLASS: None}), BREAKING_GLASS),
     ]
     seen = [(what, hooks.reached_by(request)) for what, request, _ in stories]
     assert seen == [(what, expected) for what, _, expected in stories]

@@ -94,7 +94,7 @@ def test_a_decision_on_a_spec_that_has_not_started_yet_is_refused() -> None:
 
 def test_identity_hooks_only_see_decision_changes_and_fail_closed() -> None:
     mutating, validating = webhook_configurations("Q0E=", base_url="https://127.0.0.1:9443")
-    [sign] = mutating["webhooks"]
+    sign, _, _ = mutating["webhooks"]  # and the attribution hooks (test_attribution.py)
     spec_hook, check = validating["webhooks"]
     assert sign["clientConfig"]["url"] == "https://127.0.0.1:9443/sign-decisions"
     assert (sign["failurePolicy"], check["failurePolicy"], spec_hook["failurePolicy"]) == (

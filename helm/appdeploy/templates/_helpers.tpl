@@ -213,6 +213,11 @@ compares them). Arguments: root, path, failure, onlyDecisions.
         'appdeploy.dev/retry' || k == 'appdeploy.dev/cancel') &&
         (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))
   {{- end }}
+  {{- with .expression }}
+  matchConditions:
+    - name: {{ $.conditionName }}
+      expression: {{ . | quote }}
+  {{- end }}
 {{- end -}}
 
 {{/*

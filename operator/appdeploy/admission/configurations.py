@@ -12,6 +12,13 @@ Scoping, so that a GitOps sync is never blocked by an operator that is down:
   or ``appdeploy.dev/cancel`` (matchConditions: these are signed too),
   with failurePolicy Fail: a decision is never stored unsigned or unchecked;
   while the operator is down, approvals wait and everything else goes on.
+- sign-spec (mutating) sees creates, spec changes and requests that touch
+  ``appdeploy.dev/spec-author``, with failurePolicy Ignore: GitOps keeps
+  flowing while the operator is down, and the operator then records the run
+  as unattributed (docs/security.md, "Attributed changes").
+- sign-break-glass (mutating) sees only requests that add, change or remove
+  ``appdeploy.dev/break-glass``, with failurePolicy Fail: an override is never
+  stored unsigned while the webhook is configured.
 - check-step-jobs and check-step-pods (optional: where no
   ValidatingAdmissionPolicy is installed) see only Jobs and pods labelled as
   a step's (before or after the request) that someone other than their
@@ -28,13 +35,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS
-from appdeploy.k8s.labels import CONTROLLER_UID, GROUP, MANAGED_BY, MANAGER, PLURAL, VERSION
+from appdeploy.k8s.labels import (
+    BREAK_GLASS_ANNOTATION,
+    CONTROLLER_UID,
+    GROUP,
+    MANAGED_BY,
+    MANAGER,
+    PLURAL,
+    SPEC_AUTHOR_ANNOTATION,
+    VERSION,
+)
 
 VALIDATE_SPEC = "validate-spec"
 SIGN_DECISIONS = "sign-decisions"
 CHECK_DECISIONS = "check-decisions"
 CHECK_STEP_JOBS = "check-step-jobs"
 CHECK_STEP_PODS = "check-step-pods"
+SIGN_SPEC = "sign-spec"
+SIGN_BREAK_GLASS = "sign-break-glass"
 NAME = "appdeploy"
 
 IS_DECISION = (
@@ -56,6 +74,29 @@ TOUCHES_DECISIONS = (
     + " && (!has(object.metadata.annotations) || !(k in object.metadata.annotations))))"
 )
 """Requests that add, change or remove a human action (removing another's decision is refused)."""
+
+
+def _has_annotation(body: str, key: str) -> str:
+    guard = f"has({body}.metadata.annotations)"
+    if body == "oldObject":
+        guard = f"oldObject != null && {guard}"
+    return f"({guard} && '{key}' in {body}.metadata.annotations)"
+
+
+def touches_annotation(key: str) -> str:
+    """CEL: the request adds, changes or removes annotation ``key``."""
+    new, old = _has_annotation("object", key), _has_annotation("oldObject", key)
+    return (
+        f"({new} != {old}) || ({new} && {old} && "
+        f"object.metadata.annotations['{key}'] != oldObject.metadata.annotations['{key}'])"
+    )
+
+
+SPEC_CHANGES = (
+    "oldObject == null || has(object.spec) != has(oldObject.spec) || "
+    "(has(object.spec) && object.spec != oldObject.spec)"
+)
+"""CEL: a create, or an update whose spec differs (the requests that make a new run)."""
 
 
 def _carries_claims(body: str, resource: str) -> str:
@@ -166,6 +207,10 @@ def webhook_configurations(
         return webhook
 
     decisions_only = {"touches-decisions": TOUCHES_DECISIONS}
+    spec_changes = {
+        "changes-spec-or-author": f"{SPEC_CHANGES} || {touches_annotation(SPEC_AUTHOR_ANNOTATION)}"
+    }
+    break_glass_only = {"touches-break-glass": touches_annotation(BREAK_GLASS_ANNOTATION)}
     step_hooks = []
     if operator_user is not None:
         # Fail closed: only forgeries reach them (matchConditions), so a down
@@ -180,7 +225,13 @@ def webhook_configurations(
             "apiVersion": "admissionregistration.k8s.io/v1",
             "kind": "MutatingWebhookConfiguration",
             "metadata": {"name": name},
-            "webhooks": [hook(SIGN_DECISIONS, "Fail", decisions_only)],
+            "webhooks": [
+                hook(SIGN_DECISIONS, "Fail", decisions_only),
+                # Fails open: GitOps goes on while the operator is down; the run is then
+                # recorded as unattributed.
+                hook(SIGN_SPEC, "Ignore", spec_changes),
+                hook(SIGN_BREAK_GLASS, "Fail", break_glass_only),
+            ],
         },
         {
             "apiVersion": "admissionregistration.k8s.io/v1",

@@ -17,6 +17,7 @@ from typing import Any
 
 import kopf
 
+from appdeploy.admission.attribution_hooks import register_attribution
 from appdeploy.admission.configurations import (
     CHECK_DECISIONS,
     CHECK_STEP_JOBS,
@@ -72,6 +73,7 @@ def register_admission(
     from the request's object. ``access_review`` answers SubjectAccessReviews
     for the reference check (None: no reference check).
     """
+    register_attribution(registry, signing_key, clock, operator_username, policies)
 
     @kopf.on.validate(GROUP, VERSION, PLURAL, id=VALIDATE_SPEC, registry=registry)
     def validate_spec(

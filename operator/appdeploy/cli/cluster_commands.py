@@ -1,4 +1,5 @@
-"""The commands that talk to a cluster: list, status, watch, approve, reject, retry, cancel, logs.
+"""The commands that talk to a cluster: list, status, watch, approve, reject, retry, cancel,
+break-glass, logs.
 
 Registered here without importing the kubernetes client (the offline
 commands must start fast); each handler imports what it needs.
@@ -108,6 +109,14 @@ def add_cluster_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     cancel.add_argument("name", metavar="NAME")
     cancel.add_argument("-m", "--message", required=True, help="why")
     _wait_flag(cancel)
+    glass = command(
+        "break-glass",
+        "override the ReleasePolicies for the release's current spec (breakGlass.groups only)",
+        ACTION_CODES,
+    )
+    glass.set_defaults(handler=_handler("run_break_glass"))
+    glass.add_argument("name", metavar="NAME")
+    glass.add_argument("--reason", required=True, help="why (recorded with your name)")
     logs = command("logs", "print the logs of a step's pod", ACTION_CODES)
     logs.add_argument("name", metavar="NAME")
     logs.add_argument("step", metavar="STEP")

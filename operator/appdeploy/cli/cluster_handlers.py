@@ -14,6 +14,7 @@ from appdeploy.api.naming import job_name_for
 from appdeploy.api.status import Phase
 from appdeploy.api.stored import read_release
 from appdeploy.cli.attestation import AttestError, parse_attest
+from appdeploy.cli.break_glass import break_glass
 from appdeploy.cli.exit_codes import INVALID, OK
 from appdeploy.cli.kube import connect
 from appdeploy.cli.release_actions import (
@@ -130,6 +131,11 @@ def run_retry(args: argparse.Namespace) -> int:
 
 def run_cancel(args: argparse.Namespace) -> int:
     print(request(_release(args), "cancel", args.message, args.wait))
+    return OK
+
+
+def run_break_glass(args: argparse.Namespace) -> int:
+    print(break_glass(_release(args), args.reason))
     return OK
 
 

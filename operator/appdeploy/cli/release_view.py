@@ -17,6 +17,7 @@ from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.stored import read_release
 from appdeploy.api.text import escape_line
 from appdeploy.api.timestamps import format_timestamp
+from appdeploy.cli.attribution_view import attribution_lines, history_rows
 from appdeploy.engine.gates import who_may_decide
 
 
@@ -75,6 +76,7 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
     lines = [header]
     if status.message:
         lines.append(escape_line(status.message))
+    lines += attribution_lines(body, status)
     finally_names = {step.name for step in spec.finally_} if spec else set()
     rows = [["STEP", "TYPE", "PHASE", "ATTEMPTS", "DURATION", "DETAIL"]]
     for step in status.steps:
@@ -98,6 +100,8 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
         lines += ["", decisions_table(status)]
     if status.notifications:
         lines += ["", notifications_table(status)]
+    if status.history:
+        lines += ["", table(history_rows(status))]
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from appdeploy.engine import Observed, ObservedJob, Plan, PostEvent, Release, Se
 from appdeploy.engine.inputs import ChannelState, PolicyFacts
 from appdeploy.k8s.annotations import read_requests
 from appdeploy.k8s.apply import Applied, apply_plan
+from appdeploy.k8s.attribution import read_author, read_break_glass
 from appdeploy.k8s.cluster import Cluster
 from appdeploy.k8s.observe import controlled_pods, newest_pod, observed_job
 
@@ -154,6 +155,8 @@ class Reconciler:
             cancel=cancel,
             channels=self._channels(namespace, release.get("spec") or {}),
             policies=self._policies(namespace, release.get("spec")),
+            break_glass=read_break_glass(release, self.signing_key),
+            author=read_author(release, self.signing_key),
         )
 
     def _policies(self, namespace: str, spec: Any) -> PolicyFacts | None:

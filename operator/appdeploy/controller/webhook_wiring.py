@@ -20,6 +20,7 @@ from appdeploy.controller.channels import ChannelCache
 from appdeploy.controller.config import OperatorConfig
 from appdeploy.controller.policies import PolicyCache
 from appdeploy.engine.inputs import PolicyFacts
+from appdeploy.k8s.attribution import read_break_glass
 from appdeploy.k8s.cluster import Cluster
 
 
@@ -63,5 +64,6 @@ def register_webhooks(
         channels=channels.names,
         remind_floor=operator_config.remind_floor,
         policies=policies_in_force,
+        break_glass=lambda body: read_break_glass(body, state.get("key")),
         access_review=reviews if operator_config.reference_check else None,
     )

@@ -84,7 +84,7 @@ def plan(
         refused={job.name: job.message for job in observed.refused_jobs},
     )
     if previous.run != release.generation or not _matches(state):
-        start_run(state, previous)
+        start_run(state, previous, observed.author)
         before: dict[str, Any] = {}
         before_phase = Phase.PENDING
     else:

@@ -16,7 +16,8 @@ from appdeploy.api.status import (
     StepStatus,
 )
 from appdeploy.engine.actions import DeleteJob, EventType
-from appdeploy.engine.inputs import JobState, ObservedJob
+from appdeploy.engine.attribution import run_author
+from appdeploy.engine.inputs import JobState, ObservedAuthor, ObservedJob
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import derive_phase
@@ -24,8 +25,14 @@ from appdeploy.engine.summary import derive_phase
 SUPERSEDED = "Superseded"
 
 
-def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
-    """Replace the status with a fresh run of the current generation."""
+def start_run(
+    state: RunState, previous: AppDeploymentStatus, author: ObservedAuthor | None = None
+) -> None:
+    """Replace the status with a fresh run of the current generation.
+
+    The run records who wrote its spec (``author``, the webhook's signed claim)
+    and the spec's hash; the previous run takes its own into history.
+    """
     history = list(previous.history)
     if previous.run is not None and previous.steps:
         ended = derive_phase(previous.steps)
@@ -39,6 +46,9 @@ def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
                 started_at=previous.started_at,
                 finished_at=previous.finished_at or state.now,
                 decisions=previous.decisions,
+                author=previous.author,
+                spec_hash=previous.spec_hash,
+                policies=previous.policies,
             ),
         )
         if phase == SUPERSEDED:
@@ -47,6 +57,7 @@ def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
                 Reason.RUN_SUPERSEDED,
                 f"run {previous.run} superseded by run {state.run} (spec changed)",
             )
+    written_by, digest = run_author(author, state.release.spec)
     state.status = AppDeploymentStatus(
         observed_generation=state.run,
         run=state.run,
@@ -61,6 +72,8 @@ def start_run(state: RunState, previous: AppDeploymentStatus) -> None:
         history=history[:HISTORY_LIMIT],
         # Messages about the previous run still go out; the outbox outlives runs.
         notifications=previous.notifications,
+        author=written_by,
+        spec_hash=digest,
     )
     state.post(
         EventType.NORMAL,

@@ -19,6 +19,10 @@ APPROVE_PREFIX = "approve.appdeploy.dev/"
 REJECT_PREFIX = "reject.appdeploy.dev/"
 RETRY_ANNOTATION = "appdeploy.dev/retry"
 CANCEL_ANNOTATION = "appdeploy.dev/cancel"
+SPEC_AUTHOR_ANNOTATION = "appdeploy.dev/spec-author"
+"""Who wrote the spec: written by the mutating webhook alone (docs/security.md)."""
+BREAK_GLASS_ANNOTATION = "appdeploy.dev/break-glass"
+"""A person overriding ReleasePolicies for one spec, signed by the webhook (docs/policies.md)."""
 
 STEP_CONTAINER = "step"
 # Set by the Job controller on the pods it creates; a Job's selector is its controller-uid.
