@@ -35,6 +35,9 @@ def test_a_run_a_deny_policy_refuses_is_invalid_and_creates_nothing() -> None:
         VIOLATION,
     )
     assert events(sim, "PolicyViolation") == [VIOLATION]  # once, not at every pass
+    blocked = condition(sim, "PolicyBlocked")
+    assert (blocked.status, blocked.reason) == ("True", "PolicyViolation")
+    assert blocked.message == f"run 1 does not start: {VIOLATION}"
     assert created(sim) == []
     assert [(r.policy, r.outcome, r.enforcement) for r in status.policies] == [
         (POLICY, "Violated", "Deny")
@@ -58,6 +61,14 @@ def test_a_relaxed_policy_lets_the_refused_release_start() -> None:
     assert sim.phase == "Running"
     assert created(sim) == ["build"]
     assert sim.model.policies == []
+    assert condition(sim, "PolicyBlocked").status == "False"  # kept, so the lift shows
+
+
+def test_a_release_no_policy_ever_covered_has_no_policy_condition() -> None:
+    sim = Simulation(ungated(), policies=facts())
+    sim.reconcile()
+    assert created(sim) == ["build"]
+    assert all(c.type != "PolicyBlocked" for c in sim.model.conditions)
 
 
 def test_a_conforming_release_records_passed() -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from appdeploy.api.status import POLICIES_LIMIT, AppDeploymentStatus, Phase, PolicyResult
 from appdeploy.api.timestamps import format_timestamp
 from appdeploy.engine.actions import EventType, Plan, PostEvent
-from appdeploy.engine.gate_conditions import not_awaiting_approval
+from appdeploy.engine.gate_conditions import WantedCondition, not_awaiting_approval
 from appdeploy.engine.inputs import Release
 from appdeploy.engine.reasons import Reason
 from appdeploy.engine.summary import INVALID_REASON, STALLED, conditions_for
@@ -65,11 +65,13 @@ def plan_invalid(
     *,
     reason: Reason = Reason.INVALID_SPEC,
     policies: list[PolicyResult] | None = None,
+    conditions: Sequence[WantedCondition] = (),
 ) -> Plan:
     """Phase Invalid and Stalled with the field-named problems; nothing is created or deleted.
 
     ``reason`` is InvalidSpec, or PolicyViolation for a new run a Deny policy
-    refuses (``found`` are then its violations, ``policies`` every verdict).
+    refuses (``found`` are then its violations, ``policies`` every verdict,
+    ``conditions`` its PolicyBlocked).
     """
     problems = [str(problem) for problem in found]
     message = "; ".join(problems[:INVALID_MESSAGE_LIMIT])
@@ -89,7 +91,7 @@ def plan_invalid(
         release.generation,
         previous.conditions,
         now,
-        gates=[not_awaiting_approval(invalid_reason)],
+        gates=[not_awaiting_approval(invalid_reason), *conditions],
         invalid_reason=invalid_reason,
     )
     entering = previous.phase is not Phase.INVALID or previous.message != message

@@ -79,14 +79,22 @@ def refuse_run(
     assert guard.judgement is not None
     if not guard.judgement.denied:
         return None
+    denied = guard.judgement.denied
     results = list(guard.judgement.results)
+    text = f"run {release.generation} does not start: {denied[0]}" + (
+        f" (and {len(denied) - 1} more)" if len(denied) > 1 else ""
+    )
+    blocked = WantedCondition(
+        POLICY_BLOCKED, ConditionStatus.TRUE, BlockReason.POLICY_VIOLATION, text
+    )
     return plan_invalid(
         release,
         previous,
-        guard.judgement.denied,
+        denied,
         now,
         reason=Reason.POLICY_VIOLATION,
         policies=results,
+        conditions=[blocked],
     )
 
 
@@ -170,7 +178,12 @@ def record_policies(state: RunState, before: list[PolicyResult]) -> None:
 
 
 def policy_conditions(state: RunState, before: AppDeploymentStatus) -> list[WantedCondition]:
-    """``PolicyBlocked`` (none when policies are not enforced), and its Event when it starts."""
+    """``PolicyBlocked``, and its Event when it starts.
+
+    Present once a policy covers the release (or the policies are unknown),
+    and kept, False, after the last one went away, so that a lifted hold can
+    be waited for; absent when policies are not enforced or never applied.
+    """
     guard = state.policy
     if guard is None:
         return []
@@ -183,8 +196,10 @@ def policy_conditions(state: RunState, before: AppDeploymentStatus) -> list[Want
     elif holds:
         message = "; ".join(hold.message for hold in holds)
         reason = holds[0].reason
-    else:
+    elif (guard.judgement is not None and guard.judgement.results) or _had(before):
         return [WantedCondition(POLICY_BLOCKED, ConditionStatus.FALSE, BlockReason.NOT_BLOCKED)]
+    else:
+        return []  # no policy covers it, and none did: no condition to watch
     blocked = WantedCondition(POLICY_BLOCKED, ConditionStatus.TRUE, reason, message)
     if _entering(before, blocked):
         state.warn(Reason.POLICY_BLOCKED, message)
@@ -196,6 +211,10 @@ def wakeup(state: RunState, requeue: timedelta | None) -> timedelta | None:
     if state.held or (state.policy is not None and state.policy.unknown):
         return RECHECK if requeue is None else min(requeue, RECHECK)
     return requeue
+
+
+def _had(previous: AppDeploymentStatus) -> bool:
+    return any(c.type == POLICY_BLOCKED for c in previous.conditions)
 
 
 def _entering(previous: AppDeploymentStatus, blocked: WantedCondition) -> bool:
