@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from appdeploy.engine import Settings
+from appdeploy.api.status import Approval, StepPhase
+from appdeploy.engine import DecisionKind, Settings
 from tests.unit.harness import Simulation
 from tests.unit.policy_sim import POLICY, condition, created, events, facts, gated, policy, ungated
 
@@ -147,3 +148,35 @@ def test_min_required_counts_distinct_signed_people() -> None:
     assert "upload" not in created(sim)
     sim.approve("compliance", "dora", ("compliance",))
     assert "upload" in created(sim)
+
+
+def test_a_signed_approval_written_into_status_by_hand_still_has_to_conform() -> None:
+    """Someone who may write status copies dora's refused (but signed) compliance approval in.
+
+    Its signature verifies, so the gate counts it; the policy does not: dora decided qa.
+    """
+    spec = gated(distinctFrom=["qa"])
+    spec["steps"][1]["needs"] = ["qa"]
+    spec["steps"].insert(
+        1, {"name": "qa", "needs": ["build"], "gate": {"approvers": {"groups": ["qa"]}}}
+    )
+    strict = policy(requireGates=[{"name": "compliance", "distinctFrom": ["qa"]}])
+    sim = Simulation(spec, policies=facts(strict))
+    sim.reconcile()
+    sim.complete("build")
+    sim.approve("qa", "dora", ("qa", "compliance"))
+    sim.approve("compliance", "dora", ("qa", "compliance"))
+    assert sim.step("compliance").phase == "Waiting"  # refused: distinctFrom
+    signed = sim.signed(DecisionKind.APPROVE, "compliance", "dora", ("qa", "compliance"))
+    model = sim.model
+    tampered = model.step("compliance")
+    tampered.approvals.append(
+        Approval(user="dora", groups=["qa", "compliance"], at=sim.now, run=1,
+                 signature=signed.signature)
+    )  # fmt: skip
+    tampered.phase = StepPhase.SUCCEEDED
+    tampered.finished_at = sim.now
+    sim.status = model.to_wire()
+    sim.reconcile()
+    assert sim.step("compliance").phase == "Succeeded"  # the signature verifies
+    assert "by people who did not decide qa" in held_because(sim)

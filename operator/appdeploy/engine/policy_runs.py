@@ -43,6 +43,9 @@ from appdeploy.engine.summary import conditions_for
 
 POLICY_BLOCKED = "PolicyBlocked"
 """The condition type: True while a policy keeps a step (or the run) from starting."""
+HOLDS_SHOWN = 5
+MESSAGE_LIMIT = 4096
+"""Far below metav1.Condition's 32768: the cache's reasons for unknown policies can be long."""
 RECHECK = timedelta(seconds=60)
 """A held release is judged again this often, besides every policy and namespace event."""
 
@@ -114,7 +117,7 @@ def plan_unknown(
     message = (
         f"run {release.generation} has not started: {unknown_message(guard)}; "
         "it starts once they are"
-    )
+    )[:MESSAGE_LIMIT]
     status = previous.model_copy(deep=True)
     status.observed_generation = release.generation
     status.phase = Phase.PENDING
@@ -194,15 +197,17 @@ def policy_conditions(state: RunState, before: AppDeploymentStatus) -> list[Want
             message += "; held: " + ", ".join(state.held)
         reason: str = BlockReason.POLICIES_UNKNOWN
     elif holds:
-        message = "; ".join(hold.message for hold in holds)
+        message = "; ".join(hold.message for hold in holds[:HOLDS_SHOWN])
+        if len(holds) > HOLDS_SHOWN:
+            message += f"; and {len(holds) - HOLDS_SHOWN} more held"
         reason = holds[0].reason
     elif (guard.judgement is not None and guard.judgement.results) or _had(before):
         return [WantedCondition(POLICY_BLOCKED, ConditionStatus.FALSE, BlockReason.NOT_BLOCKED)]
     else:
         return []  # no policy covers it, and none did: no condition to watch
-    blocked = WantedCondition(POLICY_BLOCKED, ConditionStatus.TRUE, reason, message)
+    blocked = WantedCondition(POLICY_BLOCKED, ConditionStatus.TRUE, reason, message[:MESSAGE_LIMIT])
     if _entering(before, blocked):
-        state.warn(Reason.POLICY_BLOCKED, message)
+        state.warn(Reason.POLICY_BLOCKED, blocked.message)
     return [blocked]
 
 
