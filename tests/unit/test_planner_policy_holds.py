@@ -150,16 +150,27 @@ def test_min_required_counts_distinct_signed_people() -> None:
     assert "upload" in created(sim)
 
 
-def test_a_signed_approval_written_into_status_by_hand_still_has_to_conform() -> None:
-    """Someone who may write status copies dora's refused (but signed) compliance approval in.
+def written_in(sim: Simulation, gate: str, user: str, groups: tuple[str, ...]) -> None:
+    """Someone who may write status adds a signed approval the planner had refused, and
+    marks the gate Succeeded: every signature verifies, so the gate stands."""
+    signed = sim.signed(DecisionKind.APPROVE, gate, user, groups)
+    model = sim.model
+    tampered = model.step(gate)
+    tampered.approvals.append(
+        Approval(user=user, groups=list(groups), at=sim.now, run=1, signature=signed.signature)
+    )
+    tampered.phase = StepPhase.SUCCEEDED
+    tampered.finished_at = sim.now
+    sim.status = model.to_wire()
+    sim.reconcile()
+    assert sim.step(gate).phase == "Succeeded"
 
-    Its signature verifies, so the gate counts it; the policy does not: dora decided qa.
-    """
+
+def test_a_signed_approval_by_someone_who_decided_a_distinct_gate_does_not_count() -> None:
     spec = gated(distinctFrom=["qa"])
     spec["steps"][1]["needs"] = ["qa"]
-    spec["steps"].insert(
-        1, {"name": "qa", "needs": ["build"], "gate": {"approvers": {"groups": ["qa"]}}}
-    )
+    qa = {"name": "qa", "needs": ["build"], "gate": {"approvers": {"groups": ["qa"]}}}
+    spec["steps"].insert(1, qa)
     strict = policy(requireGates=[{"name": "compliance", "distinctFrom": ["qa"]}])
     sim = Simulation(spec, policies=facts(strict))
     sim.reconcile()
@@ -167,16 +178,17 @@ def test_a_signed_approval_written_into_status_by_hand_still_has_to_conform() ->
     sim.approve("qa", "dora", ("qa", "compliance"))
     sim.approve("compliance", "dora", ("qa", "compliance"))
     assert sim.step("compliance").phase == "Waiting"  # refused: distinctFrom
-    signed = sim.signed(DecisionKind.APPROVE, "compliance", "dora", ("qa", "compliance"))
-    model = sim.model
-    tampered = model.step("compliance")
-    tampered.approvals.append(
-        Approval(user="dora", groups=["qa", "compliance"], at=sim.now, run=1,
-                 signature=signed.signature)
-    )  # fmt: skip
-    tampered.phase = StepPhase.SUCCEEDED
-    tampered.finished_at = sim.now
-    sim.status = model.to_wire()
-    sim.reconcile()
-    assert sim.step("compliance").phase == "Succeeded"  # the signature verifies
+    written_in(sim, "compliance", "dora", ("qa", "compliance"))
     assert "by people who did not decide qa" in held_because(sim)
+
+
+def test_a_signed_approval_by_a_service_account_does_not_count_when_forbidden() -> None:
+    strict = policy(forbid={"serviceAccountApprovers": True})
+    sim = Simulation(gated(), policies=facts(strict))
+    sim.reconcile()
+    sim.complete("build")
+    bot = "system:serviceaccount:ns:bot"
+    sim.approve("compliance", bot, ("compliance",))
+    assert sim.step("compliance").phase == "Waiting"  # refused: not through a group
+    written_in(sim, "compliance", bot, ("compliance",))
+    assert "0 of the 1 signed approvals" in held_because(sim)
