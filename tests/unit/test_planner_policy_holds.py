@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from appdeploy.api.naming import job_name_for
 from appdeploy.api.status import Approval, StepPhase
-from appdeploy.engine import DecisionKind, Settings
+from appdeploy.engine import DecisionKind, JobState, ObservedJob, Settings
 from tests.unit.harness import Simulation
 from tests.unit.policy_sim import POLICY, condition, created, events, facts, gated, policy, ungated
 
@@ -192,3 +193,16 @@ def test_a_signed_approval_by_a_service_account_does_not_count_when_forbidden() 
     assert sim.step("compliance").phase == "Waiting"  # refused: not through a group
     written_in(sim, "compliance", bot, ("compliance",))
     assert "0 of the 1 signed approvals" in held_because(sim)
+
+
+def test_a_job_created_just_before_a_crash_is_adopted_not_held() -> None:
+    sim = Simulation(ungated(), policies=facts())
+    sim.reconcile()
+    # An operator created upload's Job, then crashed before status said so; then the policy came.
+    name = job_name_for("rel", "upload", 1, 1)
+    sim.jobs[name] = ObservedJob(name, "upload", 1, 1, JobState.ACTIVE, uid="u", created_at=sim.now)
+    sim.policies = facts(policy())
+    sim.complete("build")
+    assert sim.step("upload").phase == "Running" and sim.step("upload").job == name
+    assert created(sim) == ["build", "notes"]
+    assert condition(sim, "PolicyBlocked").status == "False"
