@@ -15,7 +15,17 @@ from appdeploy.api.naming import job_name_for
 from appdeploy.api.status import Approval, StepPhase
 from appdeploy.engine import DecisionKind, JobState, ObservedJob, Settings
 from tests.unit.harness import Simulation
-from tests.unit.policy_sim import POLICY, condition, created, events, facts, gated, policy, ungated
+from tests.unit.policy_sim import (
+    POLICY,
+    condition,
+    created,
+    events,
+    facts,
+    gated,
+    policy,
+    ungated,
+    upload,
+)
 
 HELD = (
     "upload is held: it uses Secret asc-api-key, protected by ReleasePolicy production-store, "
@@ -206,3 +216,16 @@ def test_a_job_created_just_before_a_crash_is_adopted_not_held() -> None:
     assert sim.step("upload").phase == "Running" and sim.step("upload").job == name
     assert created(sim) == ["build", "notes"]
     assert condition(sim, "PolicyBlocked").status == "False"
+
+
+def test_many_held_steps_are_summed_up() -> None:
+    spec = ungated()
+    for index in range(6):
+        spec["steps"].append({**upload(["build"]), "name": f"upload-{index}"})
+    sim = Simulation(spec, policies=facts())
+    sim.reconcile()
+    sim.policies = facts(policy())
+    sim.complete("build")
+    message = condition(sim, "PolicyBlocked").message
+    assert message.count(" is held: ") == 5
+    assert message.endswith("; and 2 more held")
