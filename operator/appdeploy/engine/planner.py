@@ -2,9 +2,12 @@
 
 Given the AppDeployment as stored, what the operator observed for it, and the
 current time, return the new status, the actions that make the cluster match
-it, and when to look again. The order inside one pass is fixed: start or
-supersede the run, follow Jobs, apply cancel, retry and gate decisions, take
-every step as far as it can go, delete orphaned Jobs, then summarise.
+it, and when to look again. The order inside one pass is fixed: judge the
+spec by the ReleasePolicies in force (a new run they refuse or cannot judge
+does not start: ``policy_runs``), start or supersede the run, follow Jobs,
+apply cancel, retry and gate decisions, take every step as far as it can go
+(a step the policies hold stays), delete orphaned Jobs, record the policies'
+verdicts, then summarise.
 """
 
 from __future__ import annotations
