@@ -28,6 +28,7 @@ from appdeploy.engine import (
     ObservedJob,
     ObservedRequest,
     Plan,
+    PolicyFacts,
     PostEvent,
     RefusedJob,
     Release,
@@ -35,6 +36,7 @@ from appdeploy.engine import (
     Settings,
     plan,
 )
+from appdeploy.engine.inputs import ObservedBreakGlass
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -71,6 +73,9 @@ class Simulation:
     last: Plan | None = None
     channels: dict[str, ChannelState] | None = None
     """The NotificationChannels the operator found, by name; None: it did not look."""
+    policies: PolicyFacts | None = None
+    """The ReleasePolicies in force as the operator found them; None: not enforced."""
+    break_glass: ObservedBreakGlass | None = None
 
     def __post_init__(self) -> None:
         if self.settings.signing_key is None:
@@ -92,6 +97,8 @@ class Simulation:
             retry=self.requests.get("appdeploy.dev/retry"),
             cancel=self.requests.get("appdeploy.dev/cancel"),
             channels=self.channels,
+            policies=self.policies,
+            break_glass=self.break_glass,
         )
 
     def plan_now(self) -> Plan:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from appdeploy.cli.release_view import list_rows, status_text
 from tests.unit.harness import Simulation
+from tests.unit.policy_sim import facts, policy, ungated
 
 
 def stored(sim: Simulation) -> dict[str, object]:
@@ -65,3 +66,22 @@ def test_status_shows_who_was_told_what_and_whether_it_went_out() -> None:
     assert told[1].split()[1:5] == ["GateOpened", "qa-signoff", "mobile-qa", "Pending"]
     assert told[1].endswith("shop 4.12.0: qa-signoff waits for your approval")
     assert len(told) == 3
+
+
+def test_status_shows_each_policys_verdict_on_one_line() -> None:
+    sim = Simulation(ungated(), policies=facts(policy(), policy("audit-all", enforcement="Audit")))
+    sim.reconcile()
+    text = status_text(stored(sim), sim.now)
+    [block] = [b for b in text.split("\n\n") if b.startswith("POLICY")]
+    rows = block.splitlines()
+    assert rows[0].split() == ["POLICY", "ENFORCEMENT", "OUTCOME", "FIRST", "VIOLATION"]
+    assert [row.split()[:3] for row in rows[1:]] == [
+        ["production-store", "Deny", "Violated"],
+        ["audit-all", "Audit", "Violated"],
+    ]
+    assert rows[1].split(maxsplit=3)[3].startswith("spec.steps[1]: upload uses Secret asc-api-key")
+
+
+def test_status_has_no_policy_block_when_none_applies() -> None:
+    sim = Simulation.of("linear")
+    assert "POLICY" not in status_text(stored(sim), sim.now)

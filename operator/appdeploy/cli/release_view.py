@@ -65,7 +65,7 @@ def _names(spec: AppDeploymentSpec) -> set[str]:
 
 
 def status_text(body: Mapping[str, Any], now: datetime) -> str:
-    """The header, step table, conditions and audit trail of one release."""
+    """The header, step table, conditions, policy verdicts and audit trail of one release."""
     spec, status = read_release(body)
     metadata = body.get("metadata") or {}
     source = body.get("spec") or {}
@@ -96,6 +96,8 @@ def status_text(body: Mapping[str, Any], now: datetime) -> str:
         lines += ["", table(rows)]
     if status.conditions:
         lines += ["", conditions_table(status)]
+    if status.policies:
+        lines += ["", policies_table(status)]
     if status.decisions:
         lines += ["", decisions_table(status)]
     if status.notifications:
@@ -116,6 +118,27 @@ def conditions_table(status: AppDeploymentStatus) -> str:
                 condition.reason,
                 format_timestamp(condition.last_transition_time),
                 _shortened(escape_line(condition.message), 80),
+            ]
+        )
+    return table(rows)
+
+
+def policies_table(status: AppDeploymentStatus) -> str:
+    """Each ReleasePolicy's verdict on the run: one line, with its first violation."""
+    rows = [["POLICY", "ENFORCEMENT", "OUTCOME", "FIRST VIOLATION"]]
+    for result in status.policies:
+        detail = result.violations[0] if result.violations else "-"
+        if result.break_glass is not None:
+            detail = f"break-glass by {result.break_glass.user}: {result.break_glass.reason}"
+        more = len(result.violations) - 1
+        if more > 0 and result.break_glass is None:
+            detail += f" (and {more} more)"
+        rows.append(
+            [
+                result.policy,
+                result.enforcement,
+                str(result.outcome),
+                _shortened(escape_line(detail), 100),
             ]
         )
     return table(rows)

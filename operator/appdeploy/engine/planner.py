@@ -2,9 +2,12 @@
 
 Given the AppDeployment as stored, what the operator observed for it, and the
 current time, return the new status, the actions that make the cluster match
-it, and when to look again. The order inside one pass is fixed: start or
-supersede the run, follow Jobs, apply cancel, retry and gate decisions, take
-every step as far as it can go, delete orphaned Jobs, then summarise.
+it, and when to look again. The order inside one pass is fixed: judge the
+spec by the ReleasePolicies in force (a new run they refuse or cannot judge
+does not start: ``policy_runs``), start or supersede the run, follow Jobs,
+apply cancel, retry and gate decisions, take every step as far as it can go
+(a step the policies hold stays), delete orphaned Jobs, record the policies'
+verdicts, then summarise.
 """
 
 from __future__ import annotations
@@ -16,29 +19,33 @@ from typing import Any
 from pydantic import ValidationError
 
 from appdeploy.api.problems import InvalidSpec, problems_from
-from appdeploy.api.status import AppDeploymentStatus, Phase
-from appdeploy.api.timestamps import format_timestamp, utc_seconds
+from appdeploy.api.status import AppDeploymentStatus, Phase, PolicyResult
+from appdeploy.api.timestamps import utc_seconds
 from appdeploy.api.tolerant import validate_known
 from appdeploy.api.validation import parse_spec, release_name_problems
-from appdeploy.engine.actions import EventType, Plan, PostEvent
+from appdeploy.engine.actions import Plan
+from appdeploy.engine.frozen import INVALID_MESSAGE_LIMIT, plan_invalid, plan_unreadable
 from appdeploy.engine.gate_conditions import (
     approval_conditions,
-    not_awaiting_approval,
     waiting_gates,
 )
 from appdeploy.engine.gates import ALREADY_RECORDED, handle_decision, refusal
 from appdeploy.engine.identities import identity_problems
 from appdeploy.engine.inputs import Observed, ObservedDecision, Release, Settings
 from appdeploy.engine.notify_events import notifications_condition, notify_transitions
+from appdeploy.engine.policy_runs import (
+    guard_for,
+    policy_conditions,
+    record_policies,
+    refuse_run,
+    wakeup,
+)
 from appdeploy.engine.progress import advance
-from appdeploy.engine.reasons import Reason
 from appdeploy.engine.requests import handle_cancel, handle_retry
 from appdeploy.engine.run_steps import trusted_jobs
 from appdeploy.engine.runs import delete_orphans, start_run
 from appdeploy.engine.state import RunState
 from appdeploy.engine.summary import (
-    INVALID_REASON,
-    STALLED,
     conditions_for,
     derive_phase,
     next_wakeup,
@@ -47,9 +54,6 @@ from appdeploy.engine.summary import (
     transition_events,
 )
 from appdeploy.engine.verification import reverify_gates
-
-INVALID_MESSAGE_LIMIT = 5
-UNREADABLE = str(Reason.UNREADABLE_STATUS)
 
 
 def plan(
@@ -72,8 +76,9 @@ def plan(
         if problems := identity_problems(release.namespace, spec, settings.operator_username):
             raise InvalidSpec(problems)
     except InvalidSpec as invalid:
-        return plan_invalid(release, previous, invalid, now)
+        return plan_invalid(release, previous, invalid.problems, now)
 
+    guard = guard_for(release, spec, observed)
     state = RunState(
         release=release,
         spec=spec,
@@ -82,14 +87,19 @@ def plan(
         settings=settings,
         jobs=trusted_jobs(release, observed.jobs, previous),
         refused={job.name: job.message for job in observed.refused_jobs},
+        policy=guard,
     )
     if previous.run != release.generation or not _matches(state):
+        if (refused := refuse_run(release, previous, guard, now)) is not None:
+            return refused
         start_run(state, previous, observed.author)
         before: dict[str, Any] = {}
         before_phase = Phase.PENDING
+        before_policies: list[PolicyResult] = []
     else:
         before = {s.name: (s.phase, s.attempts, s.job_refused) for s in previous.steps}
         before_phase = derive_phase(previous.steps)
+        before_policies = previous.policies
         reverify_gates(state)
 
     advance(state)
@@ -101,6 +111,7 @@ def plan(
         handle_decision(state, decision)
     advance(state)
     delete_orphans(state, observed.jobs)
+    record_policies(state, before_policies)
 
     status = state.status
     status.observed_generation = release.generation
@@ -119,11 +130,13 @@ def plan(
         gates=[
             *approval_conditions(state, str(status.phase)),
             *notifications_condition(state, observed.channels),
+            *policy_conditions(state, previous),
         ],
     )
     transition_events(state, before, before_phase)
     notify_transitions(state, before, before_phase)
-    return Plan(status=status, actions=tuple(state.actions), requeue_after=next_wakeup(state))
+    requeue = wakeup(state, next_wakeup(state))
+    return Plan(status=status, actions=tuple(state.actions), requeue_after=requeue)
 
 
 def check_decision(
@@ -182,65 +195,3 @@ def _matches(state: RunState) -> bool:
     # operator version) cannot be continued; the run restarts and adopts Jobs.
     names = [step.name for step in state.spec.all_steps()]
     return [step.name for step in state.status.steps] == names
-
-
-def plan_unreadable(release: Release, unreadable: UnreadableStatus, now: datetime) -> Plan:
-    """Stalled with a Warning, and nothing else changed: no Job, no decision consumed.
-
-    The stored status is written back as it is, but for its Stalled condition,
-    so whoever can read it (a newer operator, a person) loses nothing.
-    """
-    stored = dict(release.status or {})
-    message = (
-        f"{unreadable}; nothing changes until it can be read "
-        "(was it written by a newer operator version?)"
-    )
-    raw_conditions = stored.get("conditions")
-    conditions = list(raw_conditions) if isinstance(raw_conditions, list) else []
-    old = next((c for c in conditions if isinstance(c, Mapping) and c.get("type") == STALLED), None)
-    already = old is not None and old.get("status") == "True" and old.get("reason") == UNREADABLE
-    stalled = {
-        "type": STALLED,
-        "status": "True",
-        "reason": UNREADABLE,
-        "message": message,
-        "observedGeneration": release.generation,
-        "lastTransitionTime": old.get("lastTransitionTime")
-        if already and old is not None
-        else format_timestamp(now),
-    }
-    kept = [c for c in conditions if not (isinstance(c, Mapping) and c.get("type") == STALLED)]
-    stored["conditions"] = [*kept, stalled]
-    actions = () if already else (PostEvent(EventType.WARNING, Reason.UNREADABLE_STATUS, message),)
-    return Plan(
-        status=AppDeploymentStatus(message=message),
-        actions=actions,
-        requeue_after=None,
-        stored_status=stored,
-    )
-
-
-def plan_invalid(
-    release: Release, previous: AppDeploymentStatus, invalid: InvalidSpec, now: datetime
-) -> Plan:
-    """Phase Invalid and Stalled with the field-named problems; nothing is created or deleted."""
-    problems = [str(problem) for problem in invalid.problems]
-    message = "; ".join(problems[:INVALID_MESSAGE_LIMIT])
-    if len(problems) > INVALID_MESSAGE_LIMIT:
-        message += f"; and {len(problems) - INVALID_MESSAGE_LIMIT} more"
-    status = previous.model_copy(deep=True)
-    status.observed_generation = release.generation
-    status.phase = Phase.INVALID
-    status.message = message
-    status.waiting_on = ""
-    status.conditions = conditions_for(
-        Phase.INVALID,
-        message,
-        release.generation,
-        previous.conditions,
-        now,
-        gates=[not_awaiting_approval(INVALID_REASON)],
-    )
-    entering = previous.phase is not Phase.INVALID or previous.message != message
-    actions = (PostEvent(EventType.WARNING, Reason.INVALID_SPEC, message),) if entering else ()
-    return Plan(status=status, actions=actions, requeue_after=None)

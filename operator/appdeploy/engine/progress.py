@@ -2,7 +2,8 @@
 
 ``advance`` repeats until nothing changes, so one planning pass takes every
 step as far as the observed facts allow (a zero-length wait, a gate approved
-in this pass, or a Job already adopted all ripple through at once).
+in this pass, or a Job already adopted all ripple through at once). A run
+step the ReleasePolicies in force hold (``policy_holds``) stays where it is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from appdeploy.api.status import StepPhase, StepStatus
 from appdeploy.api.timestamps import later
 from appdeploy.engine.gates import open_gate, settle_gate
 from appdeploy.engine.handoffs import escalate_due
+from appdeploy.engine.policy_holds import holds
 from appdeploy.engine.run_steps import finish, follow_job, retry_is_due, start_attempt
 from appdeploy.engine.state import RunState
 
@@ -40,7 +42,7 @@ def _advance_step(state: RunState, spec: Step, status: StepStatus) -> bool:
                     state, status, StepPhase.CANCELLED, f"retry not attempted: {failed.name} failed"
                 )
                 return True
-            if retry_is_due(state, status):
+            if retry_is_due(state, status) and not holds(state, spec, status):
                 start_attempt(state, spec, status)
                 return True
             return False
@@ -80,6 +82,8 @@ def _start_if_ready(state: RunState, spec: Step, status: StepStatus) -> bool:
     if not all(need.phase is StepPhase.SUCCEEDED for need in needs):
         return False
     if spec.type is StepType.RUN:
+        if holds(state, spec, status):
+            return False
         start_attempt(state, spec, status)
     elif spec.type is StepType.GATE:
         open_gate(state, spec, status)

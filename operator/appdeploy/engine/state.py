@@ -16,6 +16,7 @@ from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
 from appdeploy.api.substitutions import Values
 from appdeploy.engine.actions import Action, EventType, PostEvent
 from appdeploy.engine.inputs import ObservedJob, Release, Settings
+from appdeploy.engine.policy_guard import Hold, PolicyGuard
 from appdeploy.engine.reasons import Reason
 
 
@@ -35,6 +36,10 @@ class RunState:
     actions: list[Action] = field(default_factory=list)
     started: set[tuple[str, int]] = field(default_factory=set)
     """Attempts started in this pass: their Jobs cannot be observed yet."""
+    policy: PolicyGuard | None = None
+    """What the ReleasePolicies in force allow; None: the operator does not enforce them."""
+    held: dict[str, Hold] = field(default_factory=dict)
+    """Run steps ReleasePolicies keep from starting in this pass, by name."""
 
     @property
     def run(self) -> int:

@@ -68,7 +68,9 @@ def run_message(state: RunState, phase: Phase) -> str:
         parts.append("running " + ", ".join(running))
     for status in steps:
         at = format_timestamp(status.deadline or status.next_attempt_at or state.now)
-        if status.phase is StepPhase.WAITING:
+        if (hold := state.held.get(status.name)) is not None:
+            parts.append(hold.message)
+        elif status.phase is StepPhase.WAITING:
             parts.append(describe_waiting_gate(state, state.spec_step(status.name), status))
         elif status.phase is StepPhase.RUNNING and status.type is StepType.WAIT:
             parts.append(f"{status.name}: waiting until {at}")
@@ -94,13 +96,15 @@ def conditions_for(
     *,
     stalled: str = "",
     gates: Sequence[WantedCondition] = (),
+    invalid_reason: str = INVALID_REASON,
 ) -> list[Condition]:
     """Ready, Reconciling, Stalled, then ``gates``, keeping transition times that did not flip.
 
     ``stalled`` (from ``stalled_because``) makes Stalled true with reason JobRefused;
-    ``gates`` are AwaitingApproval and the per-gate conditions (``approval_conditions``).
+    ``gates`` are AwaitingApproval and the per-gate conditions (``approval_conditions``);
+    ``invalid_reason`` is the reason when Invalid (``PolicyViolation`` for a policy's).
     """
-    reason = INVALID_REASON if phase is Phase.INVALID else str(phase)
+    reason = invalid_reason if phase is Phase.INVALID else str(phase)
     wanted = {
         READY: phase is Phase.SUCCEEDED,
         RECONCILING: not phase.is_terminal and not stalled,
@@ -198,6 +202,8 @@ def next_wakeup(state: RunState) -> timedelta | None:
     """How long until the next time-based change (retry, deadline, end of wait, timeout)."""
     moments: list[datetime] = []
     for status in state.status.steps:
+        if status.name in state.held:
+            continue  # due already; policy_runs.wakeup looks again
         if status.phase is StepPhase.RETRYING and status.next_attempt_at is not None:
             moments.append(status.next_attempt_at)
         elif status.phase in (StepPhase.WAITING, StepPhase.RUNNING) and status.deadline:
