@@ -236,6 +236,27 @@ class Releases:
         )
         return body
 
+    def rewrite_status(
+        self, name: str, change: Callable[[dict[str, Any]], None], what: str
+    ) -> None:
+        """Change the stored status as any status writer could (PUT), racing the operator:
+        ``change`` edits the body read; a 409 (the operator wrote in between) reads again."""
+
+        def written() -> bool:
+            body = self.get(name)
+            change(body)
+            try:
+                self.custom.replace_namespaced_custom_object_status(
+                    GROUP, VERSION, self.namespace, PLURAL, name, body
+                )
+            except ApiException as error:
+                if error.status == 409:
+                    return False
+                raise
+            return True
+
+        wait_for(written, 30, what)
+
     def annotations(self, name: str) -> dict[str, str]:
         """Its annotations."""
         return dict(self.get(name)["metadata"].get("annotations") or {})

@@ -15,9 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
-from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 from tests.cluster.wait import wait_for
 from tests.integration.admission_setup import admission, decide, pending, releases
 from tests.integration.releases import Releases, gate_step, release_spec, run_cli, run_step
@@ -46,22 +43,12 @@ def attested_release() -> dict[str, Any]:
 def tamper(releases: Releases, name: str, attest: dict[str, str]) -> None:
     """Rewrite the first recorded approval's attested values, as a status writer could."""
 
-    def written() -> bool:
-        body = releases.get(name)
+    def change(body: dict[str, Any]) -> None:
         for step in body["status"]["steps"]:
             if step["name"] == "compliance":
                 step["approvals"][0]["attest"] = attest
-        try:
-            releases.custom.replace_namespaced_custom_object_status(
-                GROUP, VERSION, releases.namespace, PLURAL, name, body
-            )
-        except ApiException as error:
-            if error.status == 409:  # the operator wrote in between: read again
-                return False
-            raise
-        return True
 
-    wait_for(written, 30, "the tampered status to be written")
+    releases.rewrite_status(name, change, "the tampered status to be written")
 
 
 def test_an_approval_attests_the_gates_values_signed_and_nothing_else_counts(

@@ -12,10 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from appdeploy.api.naming import job_name_for
-from appdeploy.k8s.labels import GROUP, PLURAL, VERSION
 from tests.cluster.wait import wait_for
 from tests.integration.admission_setup import Admission, admission, decide, releases
 from tests.integration.releases import Releases, gate_step, release_spec, run_step
@@ -35,8 +32,7 @@ def two_gates() -> dict[str, Any]:
 def forge(releases: Releases, name: str) -> None:
     """Write compliance as Succeeded, approved by mallory, as a status writer could."""
 
-    def written() -> bool:
-        body = releases.get(name)
+    def change(body: dict[str, Any]) -> None:
         for step in body["status"]["steps"]:
             if step["name"] == "compliance":
                 step["phase"] = "Succeeded"
@@ -51,17 +47,8 @@ def forge(releases: Releases, name: str) -> None:
                         "signature": "0" * 64,
                     }
                 ]
-        try:
-            releases.custom.replace_namespaced_custom_object_status(
-                GROUP, VERSION, releases.namespace, PLURAL, name, body
-            )
-        except ApiException as error:
-            if error.status == 409:  # the operator wrote in between: read again
-                return False
-            raise
-        return True
 
-    wait_for(written, 30, "the forged status to be written")
+    releases.rewrite_status(name, change, "the forged status to be written")
 
 
 def test_a_gate_written_into_status_fails_closed_and_nothing_behind_it_runs(

@@ -161,15 +161,17 @@ class Enforcement(StrEnum):
     """What an enforcement point does with a violation of this policy."""
 
     DENY = "Deny"
-    """Refuse: ``appdeploy validate`` fails."""
+    """Refuse: the webhook refuses the write, the operator does not start the run (or holds
+    protected steps), ``appdeploy validate`` fails."""
     WARN = "Warn"
-    """Let it through with a warning the author sees."""
+    """Let it through with a warning the author sees and a Warning Event; record it."""
     AUDIT = "Audit"
-    """Let it through; record the violation for auditors."""
+    """Let it through; record the violation in ``status.policies`` for auditors."""
 
 
 class BreakGlass(ApiModel):
-    """Who may override the policy in an emergency (not enforced yet; docs/policies.md)."""
+    """Who may override the policy in an emergency: a signed ``appdeploy.dev/break-glass``
+    for one exact spec (docs/policies.md, "Break-glass")."""
 
     groups: Annotated[list[NonEmptyStr], Field(min_length=1)]
     """Groups whose members may sign an override."""
@@ -191,7 +193,7 @@ class ReleasePolicySpec(ApiModel):
     enforcement: Enforcement = Enforcement.DENY
     """Deny (default), Warn or Audit."""
     break_glass: BreakGlass | None = None
-    """Who may override in an emergency (validated, not yet enforced)."""
+    """Who may override its Deny violations in an emergency, for one spec (signed, recorded)."""
 
     @field_validator("require_gates")
     @classmethod

@@ -5,7 +5,7 @@ A gate that declares ``attest`` shows its resolved values in
 "You attest: buildDigest=…" and puts them in the decision, where the webhook
 signs them. ``--attest NAME=VALUE`` states them explicitly instead (a digest
 copied from a CI log): if they differ from what the gate attests now, the
-approval is refused and nothing is stored (docs/approvals.md).
+approval is refused and nothing is stored (docs/run-semantics.md, "Attested approvals").
 """
 
 from __future__ import annotations
