@@ -1,4 +1,4 @@
-"""Attested approvals (docs/approvals.md, "Attested approvals"): approve what you read.
+"""Attested approvals (docs/run-semantics.md, "Attested approvals"): approve what you read.
 
 A gate may declare ``attest: {buildDigest: $(steps.build-ios.outputs.ipaSha256)}``.
 The values are resolved from the upstream outputs when the gate opens and
