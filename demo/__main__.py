@@ -48,6 +48,7 @@ from demo.install import (
     wait_for_channels_ready,
 )
 from demo.leftover import forget, remember, stop_leftover
+from demo.policy import REQUIRED_GATE, SHORTCUT_STEP, install_policy, shortcut_refusal
 from demo.providers import Providers
 from demo.release import (
     MIN_REMINDER_INTERVAL,
@@ -219,7 +220,7 @@ def run_demo(
             f"--allow-provider-url {LOOPBACK_PROVIDERS}, "
             f"--min-reminder-interval {MIN_REMINDER_INTERVAL})"
         )
-        printer.line(f"  {what_changed(release)}")
+        _before_applying(api, release, printer)
         created = create_release(api, release)
         uid = str(created["metadata"]["uid"])
         printer.line(
@@ -256,6 +257,20 @@ def run_demo(
     return ended if delivered else 1
 
 
+def _before_applying(api: Any, release: DemoRelease, printer: Printer) -> None:
+    """The door refusing a shortcut past compliance (a dry run: nothing is stored), and
+    what the demo changed in the example."""
+    refusal = shortcut_refusal(api, release)
+    if refusal:
+        printer.line(
+            f"  a shortcut, {SHORTCUT_STEP} no longer waiting for {REQUIRED_GATE}, is refused "
+            f"at the door (a dry run): {refusal}"
+        )
+    else:
+        printer.line("  (the admission webhook did not refuse the shortcut past compliance)")
+    printer.line(f"  {what_changed(release)}")
+
+
 def _stop_leftovers(records: dict[str, Path], printer: Printer) -> None:
     """Stop what a killed demo left running (what -> its record), saying so."""
     for what, record in records.items():
@@ -288,6 +303,12 @@ def _install(api: Any, release: DemoRelease, printer: Printer) -> None:
         printer.line(f"  labelled {', '.join(nodes)} {labels} (the example's nodeSelector)")
     if delete_previous(api, release):
         printer.line(f"  deleted the previous {release.name} (each demo starts a fresh run)")
+    policy = install_policy(api, release.namespace)
+    printer.line(
+        f"  ReleasePolicy {policy} (examples/release-policy.yaml) covers {release.namespace}, "
+        "now labelled appdeploy.dev/tier=production: the store uploads need compliance "
+        "upstream, decided by the compliance group only, none of whom approved QA"
+    )
 
 
 def _install_channels(

@@ -30,6 +30,7 @@ GROUP, VERSION, PLURAL = "appdeploy.dev", "v1alpha1", "appdeployments"
 APPROVER_ROLE = "appdeploy-demo-approver"
 MANAGED = {"app.kubernetes.io/managed-by": "appdeploy-demo"}
 CONFLICT, NOT_FOUND = 409, 404
+POLICY_CRD = CRD.parent / "releasepolicies.appdeploy.dev.yaml"
 
 
 def create_or_patch(
@@ -53,8 +54,8 @@ def create_or_patch(
 
 
 def install_crd(api: Any, timeout: float = 30) -> None:
-    """Apply the committed CRDs (releases, channels) and wait until the API server serves them."""
-    for path in (CRD, CHANNEL_CRD):
+    """Apply the committed CRDs (releases, channels, policies) and wait until they are served."""
+    for path in (CRD, CHANNEL_CRD, POLICY_CRD):
         apply_crd(api, yaml.safe_load(path.read_text()), timeout)
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import io
 import json
 import shlex
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import yaml
 
+from appdeploy.api.policy import ReleasePolicy, ReleasePolicySpec
+from appdeploy.api.validation import parse_spec
+from appdeploy.engine.policy_judgement import judge
 from demo import session as session_module
 from demo.approvers import Approver, Outcome, approve_argv, approvers_for, shell_command
+from demo.policy import POLICY_FILE, shortcut
 from demo.release import (
     DURATION_ANNOTATION,
     OUTPUT_ANNOTATION,
@@ -319,3 +325,16 @@ def test_an_approval_after_a_retry_cleared_the_gate_is_shown(release: DemoReleas
     # Retried, and carol approved the fresh gate before the view saw it empty.
     view.show(_body([_gate(["carol@example.com"])]))
     assert "1 of 2: carol@example.com (qa), signature verified" in out.getvalue()
+
+
+def test_the_shortcut_breaks_the_example_policy_and_only_there(release: DemoRelease) -> None:
+    document = yaml.safe_load(POLICY_FILE.read_text())
+    policy = ReleasePolicy(
+        document["metadata"]["name"], ReleasePolicySpec.model_validate(document["spec"])
+    )
+    demo_spec = parse_spec(release.manifest["spec"], remind_floor=timedelta(0))
+    assert judge(demo_spec, [policy]).denied == ()
+    cut = parse_spec(shortcut(release)["spec"], remind_floor=timedelta(0))
+    denied = judge(cut, [policy]).denied
+    assert [(v.rule, v.path) for v in denied] == [("protect", "spec.steps[9]")]
+    assert release.manifest["spec"] != shortcut(release)["spec"]  # the release is untouched

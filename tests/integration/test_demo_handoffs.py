@@ -66,6 +66,13 @@ def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
         )
         assert "→ releases (webhook): shop 4.12.0: released" in told
         assert "every one of the" in shown and "arrived exactly once" in shown
+        # The policy covers the demo namespace: the shortcut past compliance was refused at
+        # the door, naming the policy, the rule and the field; the release itself passed
+        refusal = next(line for line in shown.splitlines() if "is refused at the door" in line)
+        assert (
+            "ReleasePolicy production-store (rule protect): spec.steps[9]: upload-testflight "
+            "uses Secret app-store-connect-api-key"
+        ) in refusal
         consoles = {user: int(port) for user, port in CONSOLE.findall(shown)}
         assert list(consoles) == [f"{n}@example.com" for n in ("alice", "bob", "carol", "dave")]
 
@@ -74,6 +81,7 @@ def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
             GROUP, VERSION, release.namespace, PLURAL, release.name
         )
         status = AppDeploymentStatus.model_validate(body["status"])
+        assert [(r.policy, r.outcome) for r in status.policies] == [("production-store", "Passed")]
         records = status.notifications
         assert {r.state for r in records} == {DeliveryState.SENT}
         by_channel: dict[str, set[str]] = {}
