@@ -53,6 +53,20 @@ def install_policy(api: Any, namespace: str) -> str:
     return name
 
 
+def remove_policy(api: Any) -> bool:
+    """Delete the example policy (it is cluster-scoped); whether there was one to delete."""
+    name = str(yaml.safe_load(POLICY_FILE.read_text())["metadata"]["name"])
+    try:
+        client.CustomObjectsApi(api).delete_cluster_custom_object(
+            GROUP, VERSION, POLICY_PLURAL, name
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
 def _version(current: dict[str, Any]) -> dict[str, str]:
     return {"resourceVersion": str(current["metadata"]["resourceVersion"])}
 

@@ -14,11 +14,14 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from demo.__main__ import run_demo
 from demo.channels import demo_channels, load_channels, slack_conversations
 from demo.cluster import ClusterHandle
+from demo.policy import remove_policy
 from demo.providers import Providers
 from demo.release import demo_release, load_example
 from demo.view import Printer
@@ -34,8 +37,15 @@ QA = "alice@example.com, bob@example.com (group qa)"
 CONSOLE = re.compile(r"^ {5}(\S+) \(.*?\)\s+http://127\.0\.0\.1:(\d+)/releases/", re.M)
 
 
+@pytest.fixture
+def demo_policy_removed(api_client: Any) -> Iterator[None]:
+    """The demo's cluster-scoped ReleasePolicy is removed after: it would cover later stories."""
+    yield
+    remove_policy(api_client)
+
+
 def test_the_demo_shows_who_was_told_and_each_provider_got_each_message_once(
-    cluster: Any, api_client: Any, tmp_path: Path
+    cluster: Any, api_client: Any, tmp_path: Path, demo_policy_removed: None
 ) -> None:
     # Given the demo's release and channels, delivering to fakes on 127.0.0.1
     release = demo_release(load_example())
