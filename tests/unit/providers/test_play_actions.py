@@ -243,6 +243,24 @@ def test_someone_elses_key_is_refused(play: FakePlay, tmp_path: Path) -> None:
     assert "PRIVATE KEY" not in outcome.stdout + outcome.stderr
 
 
+def test_missing_permissions_are_not_retryable(play: FakePlay, tmp_path: Path) -> None:
+    body = {
+        "error": {
+            "code": 403,
+            "message": "The caller does not have permission",
+            "errors": [{"message": "The caller does not have permission", "reason": "forbidden"}],
+            "status": "PERMISSION_DENIED",
+        }
+    }
+    play.fail_on("create", 403, body)
+
+    outcome = act(play, tmp_path, "halt")
+
+    assert outcome.result["retryable"] == "false"
+    assert "forbidden: The caller does not have permission" in outcome.result["error"]
+    assert "Play Console permissions" in outcome.result["error"]
+
+
 def test_an_unknown_package_is_not_retryable(play: FakePlay, tmp_path: Path) -> None:
     outcome = act(play, tmp_path, "read", packageName="com.example.other")
 

@@ -229,7 +229,10 @@ def _run(edit: PlayEdit, action: str, fraction: float | None) -> StoreResult:
         releases[index] = _apply(releases[index], wanted)
         updated = edit.update_track(releases)
         edit.commit()
-        after = updated.get("releases") or releases
-        return release_result(after[_find_release({"releases": after}, edit.target)], changed=True)
+        try:
+            after = updated["releases"][_find_release(updated, edit.target)]
+        except (KeyError, TypeError, StoreError):
+            after = releases[index]  # Play answered without it: report what was committed
+        return release_result(after, changed=True)
     finally:
         edit.discard()
