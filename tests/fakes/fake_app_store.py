@@ -118,7 +118,9 @@ class FakeAppStoreConnect(FakeHttpServer):
         self.retry_after: str | None = None
         """A ``Retry-After`` value sent with 429 (Apple's docs do not promise one)."""
 
-    def add_version(self, app_id: str, version: str, state: str = "ACTIVE") -> PhasedRelease:
+    def add_version(
+        self, app_id: str, version: str, state: str = "ACTIVE", *, phased: bool = True
+    ) -> PhasedRelease:
         """A version of ``app_id`` in phased release ``state``, started now unless INACTIVE."""
         with self.lock:
             app = self.apps.setdefault(app_id, App())
@@ -128,7 +130,9 @@ class FakeAppStoreConnect(FakeHttpServer):
                 release.start = self.now
             if state == "PAUSED":
                 release.paused_since = self.now
-            app.versions.append(Version(f"version-{number}", version, "IOS", release))
+            app.versions.append(
+                Version(f"version-{number}", version, "IOS", release if phased else None)
+            )
             self.releases[release.id] = release
             return release
 

@@ -201,3 +201,15 @@ def test_an_unknown_version_is_not_retryable(
 
     assert outcome.result["retryable"] == "false"
     assert "no IOS version '9.9.9'" in outcome.result["error"]
+
+
+def test_a_version_released_without_phases_is_not_retryable(
+    asc: FakeAppStoreConnect, tmp_path: Path
+) -> None:
+    asc.add_version(APP_ID, "4.12.0", phased=False)
+
+    outcome = act(asc, tmp_path, "pause")
+
+    assert outcome.result["retryable"] == "false"
+    assert "has no phased release" in outcome.result["error"]
+    assert asc.patches == []

@@ -123,6 +123,17 @@ def test_a_halted_release_does_not_advance(play: FakePlay, tmp_path: Path) -> No
     assert play.live_release(PACKAGE, "production", NEW)["status"] == "halted"
 
 
+def test_a_staged_fraction_only_goes_up(play: FakePlay, tmp_path: Path) -> None:
+    act(play, tmp_path, "set-fraction", "--fraction", "0.2")
+
+    lower = act(play, tmp_path, "set-fraction", "--fraction", "0.05")
+
+    assert lower.result["retryable"] == "false"
+    assert "only goes up" in lower.result["error"]
+    assert len(play.commits) == 1
+    assert play.live_release(PACKAGE, "production", NEW)["userFraction"] == 0.2
+
+
 def test_complete_rolls_out_to_everyone(play: FakePlay, tmp_path: Path) -> None:
     outcome = act(play, tmp_path, "complete")
 
