@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from appdeploy.providers.stores.appstore import run_app_store_action
+from appdeploy.providers.stores.google_auth import KEY_ENV
+from appdeploy.providers.stores.play import run_play_action
 from appdeploy.providers.stores.targets import (
     AppStoreTarget,
     GooglePlayTarget,
@@ -79,7 +82,14 @@ def test_an_unwritable_termination_log_is_said_and_stdout_still_has_the_result(
             "changesInReviewBehavior: 'Cancel' is not one of ErrorIfInReview, "
             "CancelInReviewAndSubmit",
         ),
-        ('{"packageName": "p", "versionCodes": ["1"], "baseUrl": "x"}', "baseUrl: must be an http"),
+        (
+            '{"packageName": "p", "versionCodes": ["1"], "baseUrl": "x"}',
+            "baseUrl: must be an https",
+        ),
+        (
+            '{"packageName": "p", "versionCodes": ["1"], "baseUrl": "http://play.example.com"}',
+            "baseUrl: plain http is for loopback only",
+        ),
     ],
 )
 def test_play_targets_name_the_field(raw: str | None, message: str) -> None:
@@ -96,3 +106,43 @@ def test_defaults_are_the_safe_ones() -> None:
     assert play.base_url == "https://androidpublisher.googleapis.com"
     assert apple.base_url == "https://api.appstoreconnect.apple.com"
     assert apple.platform == "IOS"
+
+
+def test_a_key_that_is_not_rsa_is_reported_without_calling_anyone() -> None:
+    target = parse_target(GooglePlayTarget, json.dumps({**TARGET, "baseUrl": "http://127.0.0.1:9"}))
+    key = {
+        "client_email": "a@b.iam.gserviceaccount.com",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+        "token_uri": "http://127.0.0.1:9/token",
+    }
+
+    result = run_play_action("read", target, environ={KEY_ENV: json.dumps(key)})
+
+    assert result["retryable"] == "false"
+    assert "private_key is not a usable RSA key" in result["error"]
+    assert "not a key" not in result["error"]
+
+
+def test_a_key_without_token_uri_names_it() -> None:
+    target = parse_target(GooglePlayTarget, json.dumps(TARGET))
+
+    result = run_play_action("read", target, environ={KEY_ENV: '{"client_email": "a"}'})
+
+    assert result == {
+        "error": "APPDEPLOY_SERVICE_ACCOUNT_JSON: missing private_key, token_uri",
+        "retryable": "false",
+    }
+
+
+def test_an_app_store_key_that_is_not_p256_is_reported() -> None:
+    target = parse_target(AppStoreTarget, '{"appId": "1", "version": "1.0"}')
+    environ = {
+        "APPDEPLOY_ASC_KEY_ID": "K",
+        "APPDEPLOY_ASC_ISSUER_ID": "I",
+        "APPDEPLOY_ASC_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----",
+    }
+
+    result = run_app_store_action("read", target, environ=environ)
+
+    assert result["retryable"] == "false"
+    assert "APPDEPLOY_ASC_PRIVATE_KEY is not a usable P-256 key" in result["error"]

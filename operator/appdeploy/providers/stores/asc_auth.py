@@ -36,7 +36,7 @@ def asc_token(environ: Mapping[str, str], now: float) -> str:
     headers = {"kid": environ[KEY_ID_ENV], "typ": "JWT"}
     try:
         return jwt.encode(claims, environ[PRIVATE_KEY_ENV], algorithm="ES256", headers=headers)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
         raise StoreError(
             f"{PRIVATE_KEY_ENV} is not a usable P-256 key in PEM (.p8) form "
             f"({type(error).__name__})",

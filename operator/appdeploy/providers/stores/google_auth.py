@@ -75,7 +75,7 @@ def assertion(key: ServiceAccountKey, scope: str, now: float) -> str:
     headers = {"kid": key.private_key_id} if key.private_key_id else None
     try:
         return jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, jwt.PyJWTError) as error:
         raise StoreError(
             f"{KEY_ENV}: private_key is not a usable RSA key ({type(error).__name__})",
             retryable=False,
