@@ -7,9 +7,17 @@ and can be told to fail (``fail_next``) or to answer slowly (``delay``).
 """
 
 from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.prometheus import FakePrometheus
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.teams import FakeTeams
 from tests.fakes.webhook import FakeWebhookSink
 
-__all__ = ["FakePagerDuty", "FakeSlack", "FakeSmtp", "FakeTeams", "FakeWebhookSink"]
+__all__ = [
+    "FakePagerDuty",
+    "FakePrometheus",
+    "FakeSlack",
+    "FakeSmtp",
+    "FakeTeams",
+    "FakeWebhookSink",
+]

@@ -15,6 +15,7 @@ from appdeploy.cli.cluster_commands import add_cluster_commands
 from appdeploy.cli.console_command import add_console_command
 from appdeploy.cli.offline import add_offline_commands
 from appdeploy.cli.operator_command import add_operator_command
+from appdeploy.cli.provider_command import add_provider_command
 
 EXIT_CODES = "Exit codes: 0 success, 1 failure (e.g. an invalid release), 2 usage error."
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_offline_commands(commands)
     add_cluster_commands(commands)
     add_console_command(commands)
+    add_provider_command(commands)
     return parser
 
 
