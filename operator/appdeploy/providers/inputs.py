@@ -56,6 +56,17 @@ def json_path(text: str) -> str:
     return text
 
 
+def sentry_project(value: int | str) -> str:
+    """Sentry's sessions API filters by numeric project id; a slug would be refused there."""
+    try:
+        return digits(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a numeric project id: the sessions API takes the project's id "
+            "(the number at the end of its DSN), not its slug"
+        ) from None
+
+
 WebAddress = Annotated[str, AfterValidator(web_address)]
 Digits = Annotated[int | str, AfterValidator(digits)]
 
@@ -104,7 +115,7 @@ class SentryInput(ApiModel):
 
     org: NonEmptyStr
     """The organization's slug (or id)."""
-    project: Digits
+    project: Annotated[int | str, AfterValidator(sentry_project)]
     """The project's numeric id: the sessions API filters by id, not by slug."""
     environment: str | None = None
     release: NonEmptyStr

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.json_api import FakeJsonApi
 from tests.fakes.prometheus import FakePrometheus
+from tests.fakes.sentry import FakeSentry
 
 RUN_TIMEOUT = 60.0
 """Seconds a program may take before the test gives up on it (a hang is a failure)."""
@@ -67,4 +69,19 @@ def measure(tmp_path: Path) -> Any:
 @pytest.fixture
 def prometheus() -> Iterator[FakePrometheus]:
     with FakePrometheus() as server:
+        yield server
+
+
+SENTRY_TOKEN = "sntrys_s3cr3t-t0ken-for-tests"
+
+
+@pytest.fixture
+def sentry() -> Iterator[FakeSentry]:
+    with FakeSentry(token=SENTRY_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def json_api() -> Iterator[FakeJsonApi]:
+    with FakeJsonApi() as server:
         yield server
