@@ -13,7 +13,14 @@ import re
 from typing import Annotated, Any, Literal, Self
 
 import jsonpath
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from appdeploy.api.base import ApiModel, NonEmptyStr
 
@@ -171,14 +178,18 @@ class PlayVitalsInput(ApiModel):
 
     @model_validator(mode="after")
     def _metric_of_the_set(self) -> Self:
-        allowed = PLAY_METRICS[self.metric_set]
         if self.metric is None:
             self.metric = "userPerceived" + self.metric_set[0].upper() + self.metric_set[1:]
-        elif self.metric not in allowed:
-            raise ValueError(
-                f"metric {self.metric!r} is not in the {self.metric_set} set: " + ", ".join(allowed)
-            )
         return self
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str | None, info: ValidationInfo) -> str | None:
+        metric_set = info.data.get("metric_set")
+        allowed = PLAY_METRICS.get(str(metric_set), ())
+        if metric is not None and allowed and metric not in allowed:
+            raise ValueError(f"{metric!r} is not in the {metric_set} set: {', '.join(allowed)}")
+        return metric
 
 
 class ProviderInput(ApiModel):

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from appdeploy.api.problems import problems_from
 from appdeploy.providers.client import open_client
+from appdeploy.providers.google_auth import BadServiceAccount, parse_service_account
 from appdeploy.providers.http_json import (
     MissingHeaderValue,
     describe_http,
@@ -24,6 +25,7 @@ from appdeploy.providers.http_json import (
     measure_http,
 )
 from appdeploy.providers.inputs import ProviderInput
+from appdeploy.providers.play_vitals import describe_play, measure_play_vitals
 from appdeploy.providers.prometheus import measure_prometheus
 from appdeploy.providers.result import Measurement, ProviderError
 from appdeploy.providers.sentry import describe_sentry, measure_sentry
@@ -81,6 +83,14 @@ def take_measurement(
                 described = describe_sentry(provider.sentry)
                 token = required_env(environ, TOKEN_ENV, "sentry")
                 return measure_sentry(provider.sentry, token, client)
+            if provider.play_vitals is not None:
+                described = describe_play(provider.play_vitals)
+                key_file = required_env(environ, SERVICE_ACCOUNT_ENV, "playVitals")
+                try:
+                    account = parse_service_account(key_file, SERVICE_ACCOUNT_ENV)
+                except BadServiceAccount as error:
+                    raise UsageError(str(error)) from None
+                return measure_play_vitals(provider.play_vitals, account, client)
             raise UsageError("no provider given")
     except ProviderError as error:
         return Measurement(error=str(error), resolved_query=described)

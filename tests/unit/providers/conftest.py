@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.google_oauth import FakeGoogleOAuth, ServiceAccountKey, service_account_key
 from tests.fakes.json_api import FakeJsonApi
+from tests.fakes.play_reporting import FakePlayReporting
 from tests.fakes.prometheus import FakePrometheus
 from tests.fakes.sentry import FakeSentry
 
@@ -84,4 +86,21 @@ def sentry() -> Iterator[FakeSentry]:
 @pytest.fixture
 def json_api() -> Iterator[FakeJsonApi]:
     with FakeJsonApi() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def play_key() -> ServiceAccountKey:
+    return service_account_key()
+
+
+@pytest.fixture
+def google_oauth(play_key: ServiceAccountKey) -> Iterator[FakeGoogleOAuth]:
+    with FakeGoogleOAuth(play_key) as server:
+        yield server
+
+
+@pytest.fixture
+def play_reporting(google_oauth: FakeGoogleOAuth) -> Iterator[FakePlayReporting]:
+    with FakePlayReporting(google_oauth, package="com.example.shop") as server:
         yield server
