@@ -59,6 +59,7 @@ def shorten(text: str, limit: int = TEXT_LIMIT) -> str:
 
 def format_number(number: float) -> str:
     """A number as the planner reads it: ``1000`` when whole, else the shortest exact form."""
+    number = float(number)  # an int has no is_integer() before Python 3.12
     if number.is_integer() and abs(number) < 1e15:
         return str(int(number))
     return repr(number)
