@@ -1,5 +1,7 @@
 """A fake Sentry release-health API: ``GET /api/0/organizations/{org}/sessions/``.
 
+Also ``GET /api/0/projects/{org}/{slug}/``, which gives a project's numeric id.
+
 Answers in Sentry's shape, ``{"start", "end", "intervals", "groups": [{"by",
 "totals", "series"}]}``: without ``groupBy`` one group whose ``by`` is empty,
 its rate null when the release has no sessions. Refuses as Sentry does, with
@@ -62,18 +64,24 @@ class ReleaseHealth:
 
 
 class FakeSentry(FakeHttpServer):
-    def __init__(self, token: str, org: str = "acme", projects: tuple[int, ...] = (42,)) -> None:
+    def __init__(
+        self, token: str, org: str = "acme", projects: dict[str, int] | None = None
+    ) -> None:
         super().__init__()
         self.token = token
         self.org = org
-        self.projects = projects
-        """The projects the token may read."""
+        self.slugs = dict(projects or {"shop-android": 42})
+        """The projects the token may read, slug -> id."""
+        self.projects = set(self.slugs.values())
         self.health: dict[tuple[int, str, str], ReleaseHealth] = {}
         self.requests: list[list[tuple[str, str]]] = []
         """Each request's query string, as (name, value) pairs in order."""
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/api/0/organizations/{org}/sessions/", self._sessions)]
+        return [
+            web.get("/api/0/organizations/{org}/sessions/", self._sessions),
+            web.get("/api/0/projects/{org}/{slug}/", self._project),
+        ]
 
     def report(self, project: int, environment: str, release: str, health: ReleaseHealth) -> None:
         """The release's sessions, as its SDKs would have sent them."""
@@ -90,12 +98,28 @@ class FakeSentry(FakeHttpServer):
         )
 
     async def _sessions(self, request: web.Request) -> web.StreamResponse:
+        refused = await self._refusal(request)
+        if refused is not None:
+            return refused
+        with self.lock:
+            self.requests.append(list(request.query.items()))
+        return self._answer(request.query)
+
+    async def _project(self, request: web.Request) -> web.StreamResponse:
+        # GET /api/0/projects/{org}/{slug}/: the project's details, its id a string.
+        refused = await self._refusal(request)
+        if refused is not None:
+            return refused
+        slug = request.match_info["slug"]
+        if slug not in self.slugs:
+            return _detail(404, "The requested resource does not exist")
+        return web.json_response({"id": str(self.slugs[slug]), "slug": slug, "name": slug})
+
+    async def _refusal(self, request: web.Request) -> web.StreamResponse | None:
         failure = self.take_failure()
         await self.pause()
         if failure is not None:
             return failure.response()
-        with self.lock:
-            self.requests.append(list(request.query.items()))
         authorization = request.headers.get("Authorization", "")
         if not authorization:
             return _detail(401, "Authentication credentials were not provided.")
@@ -103,7 +127,7 @@ class FakeSentry(FakeHttpServer):
             return _detail(401, "Invalid token")
         if request.match_info["org"] != self.org:
             return _detail(404, "The requested resource does not exist")
-        return self._answer(request.query)
+        return None
 
     def _answer(self, query: Any) -> web.Response:
         fields = query.getall("field", [])

@@ -9,6 +9,7 @@ service has something to say), anything else is an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -29,15 +30,16 @@ def header_values(spec: HttpInput, environ: Mapping[str, str]) -> dict[str, str]
     """The request headers, secret values read from the env vars the Job set."""
     headers: dict[str, str] = {}
     for index, header in enumerate(spec.headers):
-        if header.value_from_env is None:
+        env_name = header.env_name(index)
+        if env_name is None:
             headers[header.name] = header.value or ""
-            continue
-        if header.value_from_env not in environ:
+        elif env_name in environ:
+            headers[header.name] = environ[env_name]
+        else:
             raise MissingHeaderValue(
-                f"check.provider.http.headers[{index}].valueFromEnv: "
-                f"{header.value_from_env} is not set in the environment"
+                f"check.provider.http.headers[{index}]: {env_name} is not set in the "
+                "environment (the Job puts the header's valueFrom there)"
             )
-        headers[header.name] = environ[header.value_from_env]
     return headers
 
 
@@ -51,7 +53,21 @@ def measure_http(spec: HttpInput, headers: dict[str, str], client: httpx.Client)
     described = describe_http(spec)
     response = send(client, SERVICE, spec.method, spec.url, headers=headers)
     fail_unless_success(response, SERVICE)
-    return value_at_path(read_json(response, SERVICE), spec.json_path, described)
+    document = read_json(response, SERVICE)
+    measurement = value_at_path(document, spec.json_path, described)
+    if not spec.sample_json_path or measurement.error:
+        return measurement
+    return replace(measurement, sample=sample_at_path(document, spec.sample_json_path))
+
+
+def sample_at_path(document: Any, path: str) -> float | None:
+    """The sample size at ``path``: None when absent or null (the planner sees no sample)."""
+    matches = jsonpath.findall(path, document)
+    if len(matches) > 1:
+        raise ProviderError(f"sampleJsonPath {path} selects {len(matches)} values, expected one")
+    if not matches or matches[0] is None:
+        return None
+    return parse_number(matches[0], f"the sample at {path}")
 
 
 def value_at_path(document: Any, path: str, described: str) -> Measurement:

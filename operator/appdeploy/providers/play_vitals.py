@@ -47,7 +47,7 @@ def measure_play_vitals(
     """The version's rate on the freshest complete day, with distinctUsers as the sample."""
     token = access_token(client, account, SCOPE, spec.token_uri)
     headers = {"Authorization": f"Bearer {token}"}
-    url = f"{spec.base_url}/v1beta1/{metric_set_name(spec)}"
+    url = f"{spec.url}/v1beta1/{metric_set_name(spec)}"
     answer = send(client, SERVICE, "GET", url, headers=headers)
     fail_unless_success(answer, SERVICE, google_error)
     fresh_until = daily_freshness(read_json(answer, SERVICE))

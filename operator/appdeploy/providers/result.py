@@ -8,13 +8,15 @@ a ``note`` saying why (no data, NaN, not fresh yet: Inconclusive), or an
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
 MESSAGE_LIMIT = 4096
 """Kubernetes keeps at most 4 KiB of a termination message."""
 TEXT_LIMIT = 1000
-"""Each free-text field is cut to this, so the whole message fits."""
+"""Each free-text field is cut to this many characters first."""
+TEXT_FIELDS = {"error", "resolvedQuery", "note"}
 
 
 class ProviderError(Exception):
@@ -32,7 +34,11 @@ class Measurement:
     error: str = ""
 
     def to_message(self) -> dict[str, str]:
-        """The JSON object of strings the planner reads; absent keys are left out."""
+        """The JSON object of strings the planner reads; absent keys are left out.
+
+        Cut to fit the 4 KiB Kubernetes keeps: a message cut by the kubelet
+        would not parse, and the measurement would be lost.
+        """
         message: dict[str, str] = {}
         if self.error:
             message["error"] = shorten(self.error)
@@ -44,6 +50,10 @@ class Measurement:
             message["resolvedQuery"] = shorten(self.resolved_query)
         if self.note:
             message["note"] = shorten(self.note)
+        while len(json.dumps(message, ensure_ascii=False).encode()) > MESSAGE_LIMIT:
+            # JSON escapes and multi-byte characters can still overflow: halve the longest text.
+            longest = max(TEXT_FIELDS & message.keys(), key=lambda key: len(message[key]))
+            message[longest] = shorten(message[longest], len(message[longest]) // 2)
         return message
 
 

@@ -1,6 +1,7 @@
-"""Sentry release health: ``GET {baseUrl}/api/0/organizations/{org}/sessions/``.
+"""Sentry release health: ``GET {url}/api/0/organizations/{org}/sessions/``.
 
-One request for the release's totals over ``window``: the measured field
+One request for the release's totals (after one to find the project's id
+when the spec names it by slug) over ``window``: the measured field
 (``crash_free_rate(user)``) and, when asked, a sample field (``sum(session)``,
 ``count_unique(user)``). Without ``groupBy`` Sentry answers one group whose
 ``by`` is empty; no group, or a null rate (no sessions yet), is "no data".
@@ -22,12 +23,12 @@ INTERVAL = "1h"
 """Sentry rounds the range to the interval; the finest it allows keeps the window honest."""
 
 
-def sentry_params(spec: SentryInput) -> list[tuple[str, str]]:
+def sentry_params(spec: SentryInput, project_id: str) -> list[tuple[str, str]]:
     """The query string, in order (``field`` repeats)."""
     params = [("field", spec.field)]
     if spec.sample_field and spec.sample_field != spec.field:
         params.append(("field", spec.sample_field))
-    params.append(("project", str(spec.project)))
+    params.append(("project", project_id))
     if spec.environment:
         params.append(("environment", spec.environment))
     params += [
@@ -42,24 +43,39 @@ def sessions_path(spec: SentryInput) -> str:
     return f"/api/0/organizations/{spec.org}/sessions/"
 
 
-def describe_sentry(spec: SentryInput) -> str:
+def describe_sentry(spec: SentryInput, project_id: str | None = None) -> str:
     """The request as sent, without the host or the token: the resolved query."""
-    return str(httpx.URL(sessions_path(spec), params=sentry_params(spec)))
+    project = project_id or spec.project_id or str(spec.project)
+    return str(httpx.URL(sessions_path(spec), params=sentry_params(spec, project)))
 
 
 def measure_sentry(spec: SentryInput, token: str, client: httpx.Client) -> Measurement:
     """The release's ``field`` over ``window``, with ``sampleField`` as the sample."""
-    described = describe_sentry(spec)
+    headers = {"Authorization": f"Bearer {token}"}
+    project_id = spec.project_id or project_id_of(spec, headers, client)
     response = send(
         client,
         SERVICE,
         "GET",
-        spec.base_url + sessions_path(spec),
-        params=sentry_params(spec),
-        headers={"Authorization": f"Bearer {token}"},
+        spec.url + sessions_path(spec),
+        params=sentry_params(spec, project_id),
+        headers=headers,
     )
     fail_unless_success(response, SERVICE, _detail)
+    described = describe_sentry(spec, project_id)
     return measurement_from_sessions(read_json(response, SERVICE), spec, described)
+
+
+def project_id_of(spec: SentryInput, headers: dict[str, str], client: httpx.Client) -> str:
+    """The numeric id of the project slug ``spec.project``: the sessions API filters by id."""
+    url = f"{spec.url}/api/0/projects/{spec.org}/{spec.project}/"
+    response = send(client, SERVICE, "GET", url, headers=headers)
+    fail_unless_success(response, SERVICE, _detail)
+    body = read_json(response, SERVICE)
+    project_id = str(body.get("id", "")) if isinstance(body, dict) else ""
+    if not project_id.isdigit():
+        raise ProviderError(f"{SERVICE} answered project {spec.project} without a numeric id")
+    return project_id
 
 
 def measurement_from_sessions(body: Any, spec: SentryInput, described: str) -> Measurement:

@@ -183,3 +183,6 @@ def test_a_message_is_strings_and_fits_a_termination_log() -> None:
     message = failed.to_message()
     assert set(message) == {"error", "resolvedQuery"}
     assert len(json.dumps(message).encode()) < MESSAGE_LIMIT
+    # Quotes double under JSON escaping, and a character can take four bytes.
+    quoted = Measurement(note="\U0001f4a5" * 900, resolved_query='"' * 1000, error='"' * 1000)
+    assert len(json.dumps(quoted.to_message(), ensure_ascii=False).encode()) <= MESSAGE_LIMIT

@@ -58,9 +58,25 @@ def test_an_html_page_and_a_401_are_errors(measure, json_api) -> None:
     assert "HTTP 401" in measure(provider(json_api, path="/other")).message["error"]
 
 
+def test_a_crd_header_reads_its_indexed_env_var_and_a_sample_path(measure, json_api) -> None:
+    # The CRD's header: valueFrom a Secret, which the Job puts in APPDEPLOY_HEADER_<index>.
+    json_api.required_headers = {"Authorization": f"Bearer {API_KEY}"}
+    json_api.documents["/health"] = {"data": {"crashFree": 0.99, "users": "5120"}}
+    headers = [
+        {"name": "Accept", "value": "application/json"},
+        {"name": "Authorization", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+    ]
+    run = measure(
+        provider(json_api, headers=headers, sampleJsonPath="$.data.users"),
+        env={"APPDEPLOY_HEADER_1": f"Bearer {API_KEY}"},
+    )
+    assert (run.message["value"], run.message["sample"]) == ("0.99", "5120")
+    assert API_KEY not in run.stdout + run.stderr
+
+
 def test_a_header_env_var_that_is_not_set_is_a_usage_error(measure, json_api) -> None:
-    headers = [{"name": "X-Api-Key", "valueFromEnv": "APPDEPLOY_HEADER_0"}]
+    headers = [{"name": "X-Api-Key", "valueFromEnv": "APPDEPLOY_HEADER_KEY"}]
     run = measure(provider(json_api, headers=headers))
     assert run.code == 2
-    assert "check.provider.http.headers[0].valueFromEnv" in run.stderr
+    assert "check.provider.http.headers[0]: APPDEPLOY_HEADER_KEY is not set" in run.stderr
     assert json_api.request_count == 0

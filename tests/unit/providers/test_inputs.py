@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,8 +13,6 @@ PROMETHEUS = {"address": "http://prometheus:9090", "query": "up"}
 
 
 def problem(document: Any) -> str:
-    import json
-
     with pytest.raises(UsageError) as raised:
         parse_provider(json.dumps(document) if not isinstance(document, str) else document)
     return str(raised.value)
@@ -38,7 +37,7 @@ def problem(document: Any) -> str:
         ({"http": {"url": "http://a", "jsonPath": "$.a", "method": "DELETE"}}, "http.method"),
         (
             {"http": {"url": "http://a", "jsonPath": "$.a", "headers": [{"name": "X"}]}},
-            "check.provider.http.headers[0]: give exactly one of value and valueFromEnv",
+            "check.provider.http.headers[0]: give exactly one of value and valueFrom",
         ),
         (
             {
@@ -50,8 +49,10 @@ def problem(document: Any) -> str:
             },
             "check.provider.http.headers[0].valueFromEnv",
         ),
-        ({"sentry": {"org": "a", "project": 1, "release": "r", "window": "1h30m"}}, "window"),
+        ({"sentry": {"org": "a", "project": 1, "release": "r", "window": "1w"}}, "sentry.window"),
+        ({"sentry": {"org": "a", "project": 1, "release": "r", "window": "30s"}}, "a minute"),
         ({"sentry": {"org": "a", "project": 0, "release": "r"}}, "sentry.project"),
+        ({"sentry": {"org": "a", "project": "Shop App", "release": "r"}}, "sentry.project"),
         (
             {"playVitals": {"packageName": "shop", "metricSet": "crashRate", "versionCode": 1}},
             "playVitals.packageName",
@@ -72,14 +73,42 @@ def test_bad_input_names_the_field(document: Any, message: str) -> None:
     assert message in problem(document)
 
 
-def test_the_crd_secret_references_are_accepted_and_ignored() -> None:
-    reference = {"name": "sentry", "key": "token"}
-    provider = parse_provider(
-        '{"sentry": {"org": "acme", "project": "42", "release": "r", "tokenSecretRef": '
-        + str(reference).replace("'", '"')
-        + "}}"
-    )
-    assert provider.sentry is not None
-    assert provider.sentry.project == "42"
-    assert provider.sentry.window == "24h"
-    assert provider.sentry.base_url == "https://sentry.io"
+def test_what_the_crd_writes_is_accepted_defaults_and_secret_references_included() -> None:
+    # CheckProvider.to_wire() (appdeploy.api.checks) spells out every default.
+    reference = {"name": "release-secrets", "key": "token"}
+    crd = {
+        "sentry": {
+            "url": "https://sentry.io",
+            "org": "acme",
+            "project": "shop-android",
+            "environment": "",
+            "release": "shop@4.12.0+4120",
+            "field": "crash_free_rate(user)",
+            "sampleField": "sum(session)",
+            "window": "1d",
+            "tokenSecretRef": reference,
+        }
+    }
+    sentry = parse_provider(json.dumps(crd)).sentry
+    assert sentry is not None
+    assert (sentry.project_id, sentry.window, sentry.environment) == (None, "1d", "")
+    http = {
+        "url": "https://status.example.com/api",
+        "method": "GET",
+        "headers": [{"name": "X-Api-Key", "valueFrom": {"secretKeyRef": reference}}],
+        "jsonPath": "$.a",
+        "sampleJsonPath": "",
+    }
+    parsed = parse_provider(json.dumps({"http": http})).http
+    assert parsed is not None
+    assert parsed.headers[0].env_name(0) == "APPDEPLOY_HEADER_0"
+    vitals = {
+        "url": "https://playdeveloperreporting.googleapis.com",
+        "packageName": "com.example.shop",
+        "metricSet": "crashRate",
+        "metric": "userPerceivedCrashRate",
+        "versionCode": "4120",
+        "serviceAccountSecretRef": reference,
+    }
+    play = parse_provider(json.dumps({"playVitals": vitals})).play_vitals
+    assert play is not None and play.version_code == "4120"

@@ -26,7 +26,7 @@ def provider(server: FakePlayReporting, **fields: Any) -> dict[str, Any]:
         "metricSet": "crashRate",
         "metric": "userPerceivedCrashRate",
         "versionCode": "4120",
-        "baseUrl": server.url,
+        "url": server.url,
         **fields,
     }
     return {"playVitals": vitals}

@@ -20,7 +20,7 @@ def provider(server: FakeSentry, **fields: Any) -> dict[str, Any]:
         "field": "crash_free_rate(user)",
         "sampleField": "count_unique(user)",
         "window": "24h",
-        "baseUrl": server.url,
+        "url": server.url,
         **fields,
     }
     return {"sentry": sentry}
@@ -43,7 +43,7 @@ def test_the_crash_free_rate_and_its_sample(measure, sentry) -> None:
             ("project", "42"),
             ("environment", "production"),
             ("query", f'release:"{RELEASE}"'),
-            ("statsPeriod", "24h"),
+            ("statsPeriod", "1d"),
             ("interval", "1h"),
         ]
     ]
@@ -75,6 +75,7 @@ def test_a_wrong_token_is_an_error_that_does_not_repeat_it(measure, sentry) -> N
 
 def test_a_project_the_token_cannot_read_is_an_error(measure, sentry) -> None:
     run = measure(provider(sentry, project=7), env=TOKEN_ENV)
+    assert run.message["resolvedQuery"].count("project=7") == 1
     assert "HTTP 403" in run.message["error"]
     assert "permission" in run.message["error"]
 
@@ -92,12 +93,33 @@ def test_a_server_error_is_an_error(measure, sentry) -> None:
     assert run.message["error"] == "Sentry answered HTTP 503 Service Unavailable: Internal Error"
 
 
-def test_a_slug_for_the_project_is_a_usage_error_naming_the_field(measure, sentry) -> None:
-    run = measure(provider(sentry, project="shop-android"), env=TOKEN_ENV)
+def test_a_project_slug_is_looked_up_first_and_the_window_is_a_duration(measure, sentry) -> None:
+    # As the CRD writes it: a slug, a duration in appdeploy's format, defaults spelled out.
+    sentry.report(42, "production", RELEASE, ReleaseHealth(1000, 10, 400, 2))
+    run = measure(
+        provider(sentry, project="shop-android", window="1h30m", sampleField="sum(session)"),
+        env=TOKEN_ENV,
+    )
+    assert run.message["value"] == "0.995"
+    assert run.message["sample"] == "1000"
+    (request,) = sentry.requests
+    assert ("project", "42") in request
+    assert ("statsPeriod", "90m") in request
+    assert "project=42" in run.message["resolvedQuery"]
+
+
+def test_an_unknown_project_slug_is_an_error(measure, sentry) -> None:
+    run = measure(provider(sentry, project="shop-ios"), env=TOKEN_ENV)
+    assert run.code == 0
+    assert run.message["error"].startswith("Sentry answered HTTP 404 Not Found")
+    assert sentry.requests == []
+
+
+def test_a_project_that_is_no_slug_is_a_usage_error_naming_the_field(measure, sentry) -> None:
+    run = measure(provider(sentry, project="Shop Android"), env=TOKEN_ENV)
     assert run.code == 2
     assert run.message is None
     assert "check.provider.sentry.project" in run.stderr
-    assert "numeric" in run.stderr
     assert sentry.request_count == 0
 
 
