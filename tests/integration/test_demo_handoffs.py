@@ -13,8 +13,8 @@ import io
 import re
 import time
 from collections import Counter
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest

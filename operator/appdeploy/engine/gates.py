@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appdeploy.api.approvals import comment_problem
+from appdeploy.api.approvers import Approvers
 from appdeploy.api.problems import did_you_mean
-from appdeploy.api.spec import AppDeploymentSpec, Approvers, GateSpec, OnTimeout, Step, StepType
+from appdeploy.api.spec import AppDeploymentSpec, GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp, later
