@@ -172,6 +172,23 @@ class Step(ApiModel):
             return StepType.CHECK
         return StepType.WAIT
 
+    def decision_gate(self) -> GateSpec | None:
+        """The gate people decide on this step: its own, or a check's ``onInconclusive.gate``.
+
+        The check's is read as a gate of one required approval, so approving and
+        rejecting an inconclusive check is exactly approving and rejecting a gate.
+        """
+        if self.gate is not None:
+            return self.gate
+        if self.check is None or self.check.on_inconclusive is None:
+            return None
+        asked = self.check.on_inconclusive.gate
+        return GateSpec(
+            approvers=asked.approvers,
+            description=f"decide the inconclusive check {self.name}",
+            on_timeout=OnTimeout(str(asked.on_timeout)),
+        )
+
 
 class AppDeploymentSpec(ApiModel):
     """A release of one app version: a DAG of steps and the steps that always run after."""
