@@ -206,3 +206,10 @@ def test_secret_names_are_never_substituted() -> None:
     check = parsed.step("health").check
     assert check is not None and check.provider.sentry is not None
     assert check.provider.sentry.token_secret_ref.name == "$(params.secret)"
+
+
+def test_validate_summarises_a_release_with_a_check() -> None:
+    from appdeploy.cli.validate_command import step_summary
+
+    check = {"provider": PROMETHEUS, "successCondition": {"min": 1}}
+    assert step_summary(parse_spec(release(check))) == "2 steps: 1 run, 1 check"

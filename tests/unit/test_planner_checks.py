@@ -319,3 +319,20 @@ def test_every_http_header_value_travels_in_its_own_env_var() -> None:
     secret = env["APPDEPLOY_HEADER_1"].value_from
     assert secret is not None and secret.secret_key_ref is not None
     assert secret.secret_key_ref.name == "health-api"
+
+
+def test_a_check_waiting_on_people_notifies_like_a_gate_opening_and_deciding() -> None:
+    body = spec(count=1, **ASK)
+    body["notify"] = {"channels": ["releases"]}
+    sim = Simulation(body, settings=Settings(provider_image=IMAGE))
+    sim.reconcile()
+    sim.complete("build", json.dumps({"code": "4120"}))
+    measure(sim, None, note="no data")
+    opened = [n for n in sim.model.notifications if n.event == "GateOpened"]
+    assert [(n.channel, n.step, n.title) for n in opened] == [
+        ("releases", "health", "shop 4.12.0: health waits for your approval")
+    ]
+    assert "group release-managers" in opened[0].text
+    sim.approve("health", "rm@example.com", ("release-managers",))
+    decided = [n for n in sim.model.notifications if n.event == "GateDecided"]
+    assert [n.title for n in decided] == ["shop 4.12.0: health approved by rm@example.com"]
