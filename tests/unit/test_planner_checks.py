@@ -336,3 +336,20 @@ def test_a_check_waiting_on_people_notifies_like_a_gate_opening_and_deciding() -
     sim.approve("health", "rm@example.com", ("release-managers",))
     decided = [n for n in sim.model.notifications if n.event == "GateDecided"]
     assert [n.title for n in decided] == ["shop 4.12.0: health approved by rm@example.com"]
+
+
+def test_a_retried_check_measures_again_under_new_job_names() -> None:
+    sim = started(count=1)
+    measure(sim, "0.95")
+    assert sim.step("health").phase is StepPhase.FAILED
+    sim.request("retry", "health")
+    sim.wake()
+    names = [c.name for c in sim.created if c.step == "health"]
+    assert names == [
+        measurement_job_name_for("rel", "health", 1, 1),
+        measurement_job_name_for("rel", "health", 1, 2),
+    ]
+    sim.complete("health", json.dumps({"value": "0.999", "sample": "5000"}))
+    health = sim.step("health")
+    assert health.phase is StepPhase.SUCCEEDED
+    assert [m.number for m in health.measurements] == [2]

@@ -3,7 +3,8 @@
 Measurement ``n`` is due at readiness + ``initialDelay`` + (n-1) x
 ``interval``; it is one Job named for (release, step, run, n), so a crash
 between creating it and writing status adopts that Job rather than making a
-second one (``status.attempts`` is the latest measurement started,
+second one (``status.attempts`` is the latest measurement started, counted
+from ``attemptsBeforeRetry`` so a retried check never reuses a name;
 ``counters.judged`` how many were judged). One measurement runs at a time.
 When the measurements cannot decide, the step waits for a person exactly
 like a gate (``Step.decision_gate``; decisions go through engine/gates.py).
@@ -53,7 +54,8 @@ def start_check(state: RunState, spec: Step, status: StepStatus) -> None:
     status.started_at = state.now
     status.counters = CheckCounters()
     status.measurements = []
-    status.attempts = 0
+    # A retried check measures again under new numbers: a Job name is used once per run.
+    status.attempts_before_retry = status.attempts
     status.next_attempt_at = due(check, state.now, 1)
     status.message = f"first measurement at {format_timestamp(status.next_attempt_at)}"
     follow_check(state, spec, status)
@@ -69,9 +71,10 @@ def follow_check(state: RunState, spec: Step, status: StepStatus) -> bool:
     """Judge the measurement Job once it ended, or start the next one when due; True if changed."""
     check = _check(spec)
     counters = status.counters or CheckCounters()
-    if status.attempts > counters.judged:
+    made = status.attempts - status.attempts_before_retry
+    if made > counters.judged:
         return _follow_measurement(state, spec, status)
-    if status.started_at is None or state.now < due(check, status.started_at, status.attempts + 1):
+    if status.started_at is None or state.now < due(check, status.started_at, made + 1):
         return False
     if status.job_refused and status.next_attempt_at and state.now < status.next_attempt_at:
         return False
@@ -118,7 +121,8 @@ def _start_measurement(state: RunState, spec: Step, status: StepStatus) -> bool:
     status.job_uid = (adopted.uid or None) if adopted is not None else None
     status.job_refused = ""
     status.next_attempt_at = None
-    status.message = f"measurement {number} of {check.count} running (Job {name})"
+    made = number - status.attempts_before_retry
+    status.message = f"measurement {made} of {check.count} running (Job {name})"
     return True
 
 
@@ -180,9 +184,10 @@ def _decide(state: RunState, spec: Step, status: StepStatus, last: Judgement) ->
             _ask_people(state, check, status, decided.message)
         case Outcome.MEASURING:
             assert status.started_at is not None
-            status.next_attempt_at = due(check, status.started_at, status.attempts + 1)
+            made = status.attempts - status.attempts_before_retry
+            status.next_attempt_at = due(check, status.started_at, made + 1)
             status.message = (
-                f"measurement {status.attempts} of {check.count}: {last.phase.lower()} "
+                f"measurement {made} of {check.count}: {last.phase.lower()} "
                 f"({last.message}); next at {format_timestamp(status.next_attempt_at)}"
             )
 
