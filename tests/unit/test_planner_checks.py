@@ -353,3 +353,18 @@ def test_a_retried_check_measures_again_under_new_job_names() -> None:
     health = sim.step("health")
     assert health.phase is StepPhase.SUCCEEDED
     assert [m.number for m in health.measurements] == [2]
+
+
+def test_unknown_release_policies_hold_the_next_measurement_job() -> None:
+    from tests.unit.policy_sim import condition, facts
+
+    sim = started()
+    sim.policies = facts(unknown="the labels of namespace ns are not known")
+    sim.advance(timedelta(minutes=10))  # the first measurement is due
+    assert [c for c in sim.created if c.step == "health"] == []
+    blocked = condition(sim, "PolicyBlocked")
+    assert (blocked.status, blocked.reason) == ("True", "PoliciesUnknown")
+    assert "held: health" in blocked.message
+    sim.policies = facts()
+    sim.reconcile()
+    assert [c.attempt for c in sim.created if c.step == "health"] == [1]
