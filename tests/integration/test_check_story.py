@@ -5,7 +5,8 @@ with a check after the build (measured twice, 1 s apart): a release whose
 measurements are good passes; one whose value drops below the failure
 condition fails, naming the value and the condition; one whose provider has
 no data goes inconclusive, waits for a person, and is approved by an
-impersonated member of qa through the webhook (the approval is signed).
+impersonated member of qa with ``kubectl appdeploy approve``, through the
+webhook (the approval is signed).
 
 KWOK stands in for ``appdeploy provider measure`` (tests/cluster/stages/pod.yaml):
 the measurement pod reports its first HTTP header's value as its result.
@@ -19,7 +20,7 @@ from typing import Any
 from appdeploy.api.naming import measurement_job_name_for
 from appdeploy.api.status import MeasurementPhase
 from tests.integration.admission_setup import admission, consumed, decide, releases
-from tests.integration.releases import Releases, release_spec, run_step
+from tests.integration.releases import Releases, release_spec, run_cli, run_step
 
 __all__ = ["admission", "releases"]  # fixtures used by the stories below
 
@@ -71,7 +72,9 @@ def test_a_low_value_fails_the_release_naming_value_and_condition(releases: Rele
     assert str(failed.step("ship").phase) == "Skipped"
 
 
-def test_no_data_goes_to_a_person_who_approves_through_the_webhook(releases: Releases) -> None:
+def test_no_data_goes_to_a_person_who_approves_through_the_webhook(
+    releases: Releases, cluster: Any
+) -> None:
     ask = {"gate": {"approvers": {"groups": ["qa"]}, "timeout": "1h"}}
     releases.apply(
         "nodata",
@@ -87,7 +90,17 @@ def test_no_data_goes_to_a_person_who_approves_through_the_webhook(releases: Rel
     assert outsider.returncode != 0
     assert "mallory is not an approver of health: it needs group qa" in outsider.stderr
 
-    approved = decide(releases, "nodata", "health", "alice", ["qa"], comment="traffic is tiny")
+    approved = run_cli(
+        cluster.kubeconfig,
+        releases.namespace,
+        "approve",
+        "nodata",
+        "health",
+        "-m",
+        "traffic is tiny",
+        user="alice",
+        groups=["qa"],
+    )
     assert approved.returncode == 0, approved.stderr
     consumed(releases, "nodata", "health")
     done = releases.wait_for("nodata", phase="Succeeded")
