@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from appdeploy.console.page_context import release_context
+from appdeploy.console.page_context import gate_context, release_context
 from appdeploy.console.person import Person
 from appdeploy.console.render import fragment
 from appdeploy.engine import Settings
@@ -41,3 +41,14 @@ def test_a_release_waiting_on_an_inconclusive_check_renders() -> None:
         for name in ("_summary.html", "_steps.html", "_gates.html", "_actions.html")
     )
     assert "health" in html
+    assert "/releases/ns/rel/gates/health" in str(context["dag"])
+    [panel] = context["gates"]
+    assert panel.name == "health" and panel.phase == "Waiting"
+    assert panel.description.endswith("inconclusive: 1 measurement(s): 1 inconclusive")
+    page = gate_context(body_of(sim), "health", ALICE, sim.now)
+    assert page["panel"].approve.may and page["panel"].reject.may
+    outsider = gate_context(body_of(sim), "health", Person("mallory", ("dev",)), sim.now)
+    assert not outsider["panel"].approve.may
+    assert "not an approver of health" in outsider["panel"].approve.reason
+    buttons = fragment("_gate_buttons.html", **page, **common)
+    assert "approve" in buttons.lower()
