@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from appdeploy.api.approvers import SOME_APPROVER
 from appdeploy.api.attest import ATTEST_KEYS
+from appdeploy.api.checks import ONE_PROVIDER, SOME_BOUND
 from appdeploy.api.spec import (
+    NO_CHECK_IN_FINALLY,
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
-    SOME_APPROVER,
     WAIT_HAS_NO_TIMEOUT,
 )
 
@@ -32,6 +34,9 @@ CEL_REFUSED: dict[str, tuple[str, str]] = {
     "no-approvers": ("spec.steps[0].gate.approvers", SOME_APPROVER),
     "gate-in-finally": ("spec", NO_GATE_IN_FINALLY),
     "attest-key": ("spec.steps[1].gate.attest", ATTEST_KEYS),
+    "check-two-providers": ("spec.steps[1].check.provider", ONE_PROVIDER),
+    "check-empty-condition": ("spec.steps[0].check.successCondition", SOME_BOUND),
+    "check-in-finally": ("spec", NO_CHECK_IN_FINALLY),
 }
 
 

@@ -123,6 +123,18 @@ def test_the_operator_accepts_the_charts_flags(variant: str, rendered: dict[str,
     assert args.console_url == VARIANTS[variant].get("console", {}).get("url", "")
     reference_check = VARIANTS[variant].get("webhook", {}).get("referenceCheck", True)
     assert args.reference_check == reference_check
+    # Check steps' measurement Jobs run exactly the operator's own image.
+    assert args.provider_image == container["image"]
+
+
+def test_a_pinned_digest_reaches_the_measurement_jobs_too() -> None:
+    digest = "sha256:" + "a" * 64
+    (container,) = one(render(with_webhook_from({"image": {"digest": digest}})), "Deployment")[
+        "spec"
+    ]["template"]["spec"]["containers"]
+    args = build_parser().parse_args(["operator", *container["args"]])
+    assert container["image"].endswith(f"@{digest}")
+    assert args.provider_image == container["image"]
 
 
 def test_the_webhook_client_ca_reaches_the_operator(rendered: dict[str, Any]) -> None:

@@ -138,6 +138,9 @@ def admission(
             # Only the API server (its webhook client certificate) is answered.
             "--webhook-client-ca",
             str(webhook_client_ca(cluster.kubeconfig)),
+            # Check steps' measurement Jobs (KWOK stands in for the program).
+            "--provider-image",
+            "example.invalid/appdeploy:test",
         ],
     ).start()
     configurations = webhook_configurations(

@@ -140,7 +140,7 @@ def test_a_step_of_two_kinds_is_refused_at_the_door(
         create(api_client, unwatched_namespace, document)
     reason = json.loads(raised.value.body)["message"]
     assert reason.endswith(
-        'spec.steps[0]: Invalid value: "object": set exactly one of run, gate, wait'
+        'spec.steps[0]: Invalid value: "object": set exactly one of run, gate, wait, check'
     ), reason
 
 

@@ -154,10 +154,10 @@ def test_generic_model_messages_get_advice_from_the_schema() -> None:
     unknown = with_advice(Problem("spec.steps[0].gate.requird", "unknown field"), schema)
     assert unknown.message == 'unknown field (did you mean "required"?)'
     listed = with_advice(Problem("spec.steps[0].dependsOn", "unknown field"), schema)
-    assert "use one of: gate, name, needs," in listed.message
+    assert "use one of: check, gate, name, needs," in listed.message
     missing = with_advice(Problem("spec.version", "required field is missing"), schema)
     assert missing.message.startswith("required field is missing; add it (the version")
-    other = Problem("spec.steps[0]", "set exactly one of run, gate, wait (found none)")
+    other = Problem("spec.steps[0]", "set exactly one of run, gate, wait, check (found none)")
     assert with_advice(other, schema) == other
 
 

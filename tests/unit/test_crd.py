@@ -18,15 +18,16 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from appdeploy.api.approvers import SOME_APPROVER
 from appdeploy.api.base import cel_rules
 from appdeploy.api.crd import UNOBSERVED_STATUS, build_crd, main, render_crd
 from appdeploy.api.pod import QUANTITY_PATTERN
 from appdeploy.api.problems import InvalidSpec
 from appdeploy.api.spec import (
+    NO_CHECK_IN_FINALLY,
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
-    SOME_APPROVER,
     WAIT_HAS_NO_TIMEOUT,
 )
 from appdeploy.api.status import AppDeploymentStatus
@@ -428,7 +429,7 @@ def test_cel_rules_are_generated_from_the_models() -> None:
         assert _rules(item) == step_rules
         approvers = item["properties"]["gate"]["properties"]["approvers"]
         assert _rules(approvers) == [SOME_APPROVER]
-    assert _rules(spec) == [NO_GATE_IN_FINALLY]
+    assert _rules(spec) == [NO_GATE_IN_FINALLY, NO_CHECK_IN_FINALLY]
     retries = spec["properties"]["steps"]["items"]["x-kubernetes-validations"][1]
     assert retries == {
         "rule": "!has(self.retries) || has(self.run)",

@@ -192,7 +192,7 @@ def test_fixing_an_invalid_spec_starts_a_run() -> None:
     )
     sim.reconcile()
     assert sim.phase == "Invalid"
-    assert "set exactly one of run, gate, wait (found run, wait)" in sim.model.message
+    assert "set exactly one of run, gate, wait, check (found run, wait)" in sim.model.message
     sim.change_spec(steps=[{"name": "build", "run": {"image": "b"}}])
     assert sim.phase == "Running"
     assert sim.model.run == 2

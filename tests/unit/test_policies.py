@@ -311,3 +311,49 @@ def test_each_violation_carries_its_own_policys_enforcement() -> None:
         ("warn", Enforcement.WARN),
         ("audit", Enforcement.AUDIT),
     }
+
+
+SECRET = {"name": "asc-api-key", "key": "k"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "field"),
+    [
+        (
+            {"sentry": {"org": "o", "project": "p", "release": "r", "tokenSecretRef": SECRET}},
+            "spec.steps[0].check.provider.sentry.tokenSecretRef.name",
+        ),
+        (
+            {
+                "playVitals": {
+                    "packageName": "com.acme.shop",
+                    "metricSet": "crashRate",
+                    "versionCode": "1",
+                    "serviceAccountSecretRef": SECRET,
+                }
+            },
+            "spec.steps[0].check.provider.playVitals.serviceAccountSecretRef.name",
+        ),
+        (
+            {
+                "http": {
+                    "url": "http://127.0.0.1:1/",
+                    "jsonPath": "$.v",
+                    "headers": [
+                        {"name": "X-Plain", "value": "v"},
+                        {"name": "Authorization", "valueFrom": {"secretKeyRef": SECRET}},
+                    ],
+                }
+            },
+            "spec.steps[0].check.provider.http.headers[1].valueFrom.secretKeyRef.name",
+        ),
+    ],
+)
+def test_a_check_step_uses_the_secrets_its_provider_reads(
+    provider: dict[str, Any], field: str
+) -> None:
+    check = {"provider": provider, "successCondition": {"min": 0.9}}
+    spec = release({"name": "health", "check": check}, serviceAccountName="checker")
+    (protected,) = protected_steps(spec, policy())
+    assert [use.path for use in protected.uses] == [field]
+    assert ("protect", "spec.steps[0]") in [(str(r), p) for r, p in found(spec, policy())]

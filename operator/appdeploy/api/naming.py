@@ -35,6 +35,19 @@ def job_name_for(deployment: str, step: str, run: int, attempt: int) -> str:
     return f"{prefix}{suffix}"
 
 
+def measurement_job_name_for(deployment: str, step: str, run: int, measurement: int) -> str:
+    """The Job name of measurement ``measurement`` of a check step: ``…-r<run>-m<n>-<hash>``.
+
+    Hashed like ``job_name_for`` but over a tuple no attempt has, so a check's
+    measurement Job and a run step's attempt never share a name.
+    """
+    encoded = json.dumps([deployment, step, run, f"m{measurement}"], separators=(",", ":"))
+    digest = hashlib.sha256(encoded.encode()).hexdigest()[:_HASH_LENGTH]
+    suffix = f"-r{run}-m{measurement}-{digest}"
+    prefix = f"{deployment}-{step}"[: MAX_NAME - len(suffix)].rstrip("-.")
+    return f"{prefix}{suffix}"
+
+
 def legacy_job_name_for(deployment: str, step: str, run: int, attempt: int) -> str:
     """The name operators before the tuple hash gave an attempt's Job (ambiguous, see above).
 

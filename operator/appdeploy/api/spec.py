@@ -14,19 +14,21 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
+from appdeploy.api.approvers import Approvers
 from appdeploy.api.attest import AttestValues
 from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
+from appdeploy.api.checks import CheckSpec
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
 
 # Messages shared by the models' validation (appdeploy.api.validation) and the
 # CRD's CEL rules, so the API server and `appdeploy validate` say the same thing.
-ONE_KIND = "set exactly one of run, gate, wait"
+ONE_KIND = "set exactly one of run, gate, wait, check"
 ONLY_RUN_RETRIES = "only run steps retry"
 WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
-SOME_APPROVER = "name at least one user or group"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
+NO_CHECK_IN_FINALLY = "finally steps cannot be checks: they run after the outcome is decided"
 
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
@@ -35,11 +37,12 @@ MAX_STEPS = 100
 
 
 class StepType(StrEnum):
-    """What a step does: run a Job, wait for people, or wait for time."""
+    """What a step does: run a Job, wait for people, wait for time, or measure health."""
 
     RUN = "run"
     GATE = "gate"
     WAIT = "wait"
+    CHECK = "check"
 
 
 class OnTimeout(StrEnum):
@@ -99,28 +102,6 @@ class RunSpec(ApiModel):
     """Mount the service account's API token into the step's pod; off unless true."""
 
 
-class Approvers(ApiModel):
-    """Who may decide a gate: named users, or members of named groups.
-
-    Service accounts count only when listed by full name in ``users``
-    (``system:serviceaccount:NAMESPACE:NAME``), never through a group.
-    """
-
-    model_config = cel_rules(
-        (
-            "(has(self.users) && size(self.users) > 0)"
-            " || (has(self.groups) && size(self.groups) > 0)",
-            SOME_APPROVER,
-            "",
-        )
-    )
-
-    users: list[NonEmptyStr] = Field(default_factory=list)
-    """Usernames as the API server authenticates them."""
-    groups: list[NonEmptyStr] = Field(default_factory=list)
-    """Groups whose members may decide."""
-
-
 class GateSpec(ApiModel):
     """A manual decision: the step passes once enough allowed people approve."""
 
@@ -150,7 +131,7 @@ class WaitSpec(ApiModel):
 
 
 class Step(ApiModel):
-    """One node of the release DAG: exactly one of ``run``, ``gate`` or ``wait``."""
+    """One node of the release DAG: exactly one of ``run``, ``gate``, ``wait`` or ``check``."""
 
     model_config = cel_rules(
         (
@@ -167,7 +148,8 @@ class Step(ApiModel):
     needs: list[DnsLabel] = Field(default_factory=list)
     """Steps that must succeed before this one starts; empty starts at once."""
     timeout: Duration | None = None
-    """Run step: deadline of each attempt. Gate: deadline of the decision."""
+    """Run step: deadline of each attempt. Gate: deadline of the decision. Check: deadline of
+    each measurement Job."""
     retries: RetryPolicy | None = None
     """Run step retries; defaults to ``spec.defaults.retries``."""
     run: RunSpec | None = None
@@ -176,6 +158,8 @@ class Step(ApiModel):
     """Wait for people to approve."""
     wait: WaitSpec | None = None
     """Wait for a fixed time."""
+    check: CheckSpec | None = None
+    """Measure the release's health and judge it (docs/rollouts.md)."""
 
     @property
     def type(self) -> StepType:
@@ -184,14 +168,34 @@ class Step(ApiModel):
             return StepType.RUN
         if self.gate is not None:
             return StepType.GATE
+        if self.check is not None:
+            return StepType.CHECK
         return StepType.WAIT
+
+    def decision_gate(self) -> GateSpec | None:
+        """The gate people decide on this step: its own, or a check's ``onInconclusive.gate``.
+
+        The check's is read as a gate of one required approval, so approving and
+        rejecting an inconclusive check is exactly approving and rejecting a gate.
+        """
+        if self.gate is not None:
+            return self.gate
+        if self.check is None or self.check.on_inconclusive is None:
+            return None
+        asked = self.check.on_inconclusive.gate
+        return GateSpec(
+            approvers=asked.approvers,
+            description=f"decide the inconclusive check {self.name}",
+            on_timeout=OnTimeout(str(asked.on_timeout)),
+        )
 
 
 class AppDeploymentSpec(ApiModel):
     """A release of one app version: a DAG of steps and the steps that always run after."""
 
     model_config = cel_rules(
-        ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, "")
+        ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, ""),
+        ("!has(self.finally) || self.finally.all(s, !has(s.check))", NO_CHECK_IN_FINALLY, ""),
     )
 
     app: DnsLabel

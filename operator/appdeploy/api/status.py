@@ -140,6 +140,57 @@ class DecisionRecord(StatusModel):
     """The values the person attested to (a gate's ``attest``), as signed."""
 
 
+class MeasurementPhase(StrEnum):
+    """What one measurement of a check says (docs/rollouts.md, "The check step")."""
+
+    SUCCESSFUL = "Successful"
+    FAILED = "Failed"
+    INCONCLUSIVE = "Inconclusive"
+    ERROR = "Error"
+
+
+class Measurement(StatusModel):
+    """One judged measurement of a check step."""
+
+    number: int
+    """Which measurement of the step (1, 2, ... up to ``count``)."""
+    at: Timestamp
+    """When the operator judged it."""
+    phase: MeasurementPhase
+    """Successful, Failed, Inconclusive or Error."""
+    value: float | None = None
+    """The measured value, when the provider reported one."""
+    sample: int | None = None
+    """The sample size the provider reported (compared with ``minSample``)."""
+    resolved_query: str = ""
+    """The query as the provider ran it, substitutions resolved."""
+    message: str = ""
+    """Why it was judged so, e.g. ``0.9973 meets successCondition (min 0.995)``."""
+
+
+class CheckCounters(StatusModel):
+    """How a check's measurements were judged so far in this run."""
+
+    successful: int = 0
+    """Measurements in the success range."""
+    failed: int = 0
+    """Measurements in the failure range."""
+    inconclusive: int = 0
+    """Measurements with no value, too small a sample, or a value between the ranges."""
+    error: int = 0
+    """Measurements whose provider failed (never a success)."""
+    consecutive_error: int = 0
+    """Errors since the last measurement that was not one."""
+
+    @property
+    def judged(self) -> int:
+        """Measurements judged so far."""
+        return self.successful + self.failed + self.inconclusive + self.error
+
+
+MEASUREMENTS_LIMIT = 10
+
+
 class StepStatus(StatusModel):
     """State of one step (main or finally) in the current run."""
 
@@ -150,7 +201,7 @@ class StepStatus(StatusModel):
     phase: StepPhase
     """Where the step is."""
     attempts: int = 0
-    """Jobs started for this step in this run (run steps)."""
+    """Jobs started for this step in this run (run steps; check: measurements started)."""
     attempts_before_retry: int = 0
     """Attempts made before the last manual retry; automatic retries count from here."""
     job: str | None = None
@@ -188,6 +239,12 @@ class StepStatus(StatusModel):
     """Gate: who escalation allowed to decide besides ``approvers`` (this opening only)."""
     attest: dict[str, str] = Field(default_factory=dict)
     """Gate: its ``attest`` values as resolved when it opened, which an approval must state."""
+    measurements: Annotated[list[Measurement], Field(max_length=MEASUREMENTS_LIMIT)] = Field(
+        default_factory=list
+    )
+    """Check: the latest measurements, oldest first (the last 10)."""
+    counters: CheckCounters | None = None
+    """Check: how its measurements were judged so far."""
 
 
 class ConditionStatus(StrEnum):

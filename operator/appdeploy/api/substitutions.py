@@ -6,8 +6,9 @@ Recognised references: ``$(app)``, ``$(version)``, ``$(params.NAME)``,
 so a typo never reaches a Job. ``$$(`` writes a literal ``$(`` (for shell
 command substitution inside ``sh -c`` scripts).
 
-Substitutions apply to a run step's image, command, args and env values, and
-to a gate's description and the values its approvers attest to.
+Substitutions apply to a run step's image, command, args and env values, to
+a gate's description and the values its approvers attest to, and to the text
+fields of a check's provider (not to Secret references).
 
 The kubelet expands ``$(VAR)`` once more in a container's command, args and
 env values, and turns ``$$`` into ``$``. So text bound for those fields is
@@ -25,7 +26,9 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
+from appdeploy.api.checks import CheckProvider, map_provider_texts
 from appdeploy.api.spec import RunSpec, Step
 
 REFERENCE_NAME = r"[A-Za-z0-9_][-A-Za-z0-9_.]*"
@@ -185,6 +188,27 @@ def substitutable_fields(step: Step) -> Iterator[tuple[str, str]]:
         yield "gate.description", step.gate.description
         for key, text in step.gate.attest.items():
             yield f"gate.attest.{key}", text
+    if step.check is not None:
+        found: list[tuple[str, str]] = []
+
+        def collect(path: str, text: str) -> str:
+            found.append((path, text))
+            return text
+
+        map_provider_texts(step.check.provider.to_wire(), collect)
+        yield from found
+
+
+def resolve_provider(provider: CheckProvider, values: Values) -> dict[str, Any]:
+    """The provider's wire JSON with substitutions resolved; UnresolvedReference if one cannot be.
+
+    The text is for the measurement program, not the kubelet: whoever puts it into a
+    container's env escapes it there (``escape_for_kubelet``).
+    """
+    resolved: dict[str, Any] = map_provider_texts(
+        provider.to_wire(), lambda _path, text: substitute(text, values)
+    )
+    return resolved
 
 
 def resolve_run(run: RunSpec, values: Values) -> RunSpec:

@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from pydantic import ValidationError
 
+from appdeploy.api.approvers import SOME_APPROVER
+from appdeploy.api.check_validation import check_problems
 from appdeploy.api.graph import ancestors, find_cycle
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.notify_validation import gate_notify_problems
@@ -21,10 +23,10 @@ from appdeploy.api.pod import quantity_value
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy, pod_problems
 from appdeploy.api.problems import InvalidSpec, Problem, did_you_mean, problems_from
 from appdeploy.api.spec import (
+    NO_CHECK_IN_FINALLY,
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
-    SOME_APPROVER,
     WAIT_HAS_NO_TIMEOUT,
     AppDeploymentSpec,
     Step,
@@ -120,7 +122,7 @@ def _duplicate_names(located: Sequence[tuple[str, Step]]) -> Iterator[Problem]:
 
 
 def _kind_problems(path: str, step: Step) -> Iterator[Problem]:
-    kinds = [kind for kind in ("run", "gate", "wait") if getattr(step, kind) is not None]
+    kinds = [kind for kind in StepType if getattr(step, kind) is not None]
     if len(kinds) != 1:
         found = ", ".join(kinds) if kinds else "none"
         yield Problem(path, f"{ONE_KIND} (found {found})")
@@ -131,6 +133,10 @@ def _kind_problems(path: str, step: Step) -> Iterator[Problem]:
         yield Problem(f"{path}.timeout", WAIT_HAS_NO_TIMEOUT)
     if step.gate is not None and path.startswith(f"{SPEC}.finally"):
         yield Problem(f"{path}.gate", NO_GATE_IN_FINALLY)
+    if step.check is not None and path.startswith(f"{SPEC}.finally"):
+        yield Problem(f"{path}.check", NO_CHECK_IN_FINALLY)
+    if step.check is not None:
+        yield from check_problems(f"{path}.check", step.check)
 
 
 def _resource_problems(path: str, step: Step) -> Iterator[Problem]:

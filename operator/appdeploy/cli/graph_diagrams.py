@@ -17,11 +17,13 @@ _MERMAID_SHAPES = {
     StepType.RUN: ('["', '"]'),
     StepType.GATE: ('{{"', '"}}'),
     StepType.WAIT: ('("', '")'),
+    StepType.CHECK: ('[/"', '"/]'),
 }
 _DOT_SHAPES = {
     StepType.RUN: "shape=box",
     StepType.GATE: "shape=hexagon",
     StepType.WAIT: 'shape=box, style="rounded"',
+    StepType.CHECK: "shape=parallelogram",
 }
 
 

@@ -90,6 +90,10 @@ def marker(step: Step, default_gate_timeout: timedelta) -> str:
         )
     if step.wait is not None:
         return f"wait {readable_duration(step.wait.duration)}"
+    if step.check is not None:
+        every = step.check.interval
+        spread = f" every {readable_duration(every)}" if every and step.check.count > 1 else ""
+        return f"check: {'/'.join(step.check.provider.kinds())}, {step.check.count}x{spread}"
     return "run"
 
 

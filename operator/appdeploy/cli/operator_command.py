@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import timedelta
 
@@ -116,6 +117,14 @@ def add_operator_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         default="",
         metavar="URL",
         help="base URL of the appdeploy web console; notifications link to the release there",
+    )
+    operator.add_argument(
+        "--provider-image",
+        default=os.environ.get("APPDEPLOY_PROVIDER_IMAGE", ""),
+        metavar="IMAGE",
+        help="image of check steps' measurement Jobs: the operator's own, which has "
+        "`appdeploy provider measure` (default: $APPDEPLOY_PROVIDER_IMAGE; the chart passes "
+        "its image); without one, check steps fail saying so",
     )
     operator.add_argument(
         "--min-reminder-interval",
@@ -248,6 +257,7 @@ def run_operator_command(args: argparse.Namespace) -> int:
                 allowed_provider_urls=tuple(args.allow_provider_url),
                 console_url=args.console_url,
                 remind_floor=args.min_reminder_interval,
+                provider_image=args.provider_image,
             )
         )
     except StartupRefused as refused:

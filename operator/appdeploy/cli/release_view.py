@@ -38,7 +38,7 @@ def _duration(step: StepStatus, now: datetime) -> str:
 
 
 def _detail(step: StepStatus, spec: AppDeploymentSpec | None) -> str:
-    gate = spec.step(step.name).gate if spec and step.name in _names(spec) else None
+    gate = spec.step(step.name).decision_gate() if spec and step.name in _names(spec) else None
     if gate is not None and step.phase is StepPhase.WAITING:
         approvers = (
             ", ".join(a.user + ("" if a.verified else " (unverified)") for a in step.approvals)

@@ -193,7 +193,7 @@ def step_summary(spec: AppDeploymentSpec) -> str:
 
 
 def _kind_order(kind: str) -> int:
-    return ("run", "gate", "wait").index(kind)
+    return ("run", "gate", "wait", "check").index(kind)
 
 
 def _count(number: int, noun: str) -> str:

@@ -98,16 +98,20 @@ def gate_panel(
 ) -> GatePanel:
     """The panel of ``gate`` as ``person`` sees it now."""
     step = spec.step(gate)
-    assert step.gate is not None
+    decided = step.decision_gate()  # a gate, or an inconclusive check's onInconclusive.gate
+    assert decided is not None
     state = next((s for s in status.steps if s.name == gate), None)
     name = str((body.get("metadata") or {}).get("name") or "")
+    description = _description(decided, spec, status, name)
+    if step.check is not None and state is not None and state.message:
+        description = f"{description}: {state.message}"
     return GatePanel(
         name=gate,
         phase=str(state.phase if state else StepPhase.PENDING),
-        description=_description(step.gate, spec, status, name),
-        who=who_may_decide(step.gate, state),
-        required=step.gate.required,
-        on_timeout=str(step.gate.on_timeout),
+        description=description,
+        who=who_may_decide(decided, state),
+        required=decided.required,
+        on_timeout=str(decided.on_timeout),
         approvals=tuple(
             _decided(a.user, a.groups, a.comment, a.at, a.verified, attest=a.attest)
             for a in (state.approvals if state else [])
@@ -115,7 +119,7 @@ def gate_panel(
         rejection=_rejection(state),
         barred=tuple(_barred(spec, status, gate)),
         deadline=_stamp(state.deadline) if state and state.deadline else "",
-        ladder=tuple(_ladder(step.gate, state, now)),
+        ladder=tuple(_ladder(decided, state, now)),
         sent=tuple(
             Sent(n.event, n.channel, str(n.state), _stamp(n.sent_at or n.created_at), n.title)
             for n in status.notifications

@@ -29,14 +29,16 @@ def release_context(
     base = f"/releases/{namespace}/{name}"
 
     def link(step: StepView) -> str:
-        return f"{base}/gates/{step.name}" if step.type == "gate" else f"#step-{step.name}"
+        return f"{base}/gates/{step.name}" if step.name in decided else f"#step-{step.name}"
 
+    # Gates, and checks that ask a person when inconclusive: both are decided here.
+    decided = {s.name for s in spec.steps if s.decision_gate()} if spec is not None else set()
     steps = step_views(spec, status, now) if spec is not None else []
     gates = (
         [
             gate_panel(body, spec, status, s.name, person=person, now=now)
             for s in spec.steps
-            if s.gate
+            if s.decision_gate()
         ]
         if spec is not None
         else []
@@ -69,7 +71,9 @@ def gate_context(
     """Template values of one gate's page; NotAGate when ``gate`` is not one."""
     metadata = body.get("metadata") or {}
     spec, status = read_release(body)
-    if spec is None or not any(s.name == gate and s.gate for s in [*spec.steps, *spec.finally_]):
+    if spec is None or not any(
+        s.name == gate and s.decision_gate() for s in [*spec.steps, *spec.finally_]
+    ):
         raise NotAGate(gate)
     return {
         "namespace": str(metadata.get("namespace") or ""),

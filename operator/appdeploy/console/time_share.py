@@ -22,7 +22,7 @@ from appdeploy.api.spec import StepType
 from appdeploy.api.status import StepStatus
 
 ZERO = timedelta(0)
-_PRECEDENCE = (StepType.RUN, StepType.WAIT, StepType.GATE)
+_PRECEDENCE = (StepType.RUN, StepType.CHECK, StepType.WAIT, StepType.GATE)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def time_share(
         kind = next((k for k in _PRECEDENCE if k in active), None)
         totals[kind] += finish - begin
     return TimeShare(
-        running=totals[StepType.RUN],
+        running=totals[StepType.RUN] + totals[StepType.CHECK],
         people=totals[StepType.GATE],
         soaking=totals[StepType.WAIT],
         other=totals[None],

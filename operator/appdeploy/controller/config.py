@@ -57,5 +57,7 @@ class OperatorConfig:
     """Prefixes a channel's apiUrl must start with to be used (it receives the credential)."""
     console_url: str = ""
     """Base URL of the web console; notifications link to the release there."""
+    provider_image: str = ""
+    """Image of check measurement Jobs (the operator's own); empty: check steps fail saying so."""
     remind_floor: timedelta = REMIND_FLOOR
     """The shortest ``remind.every`` a release may ask (lowered only by demos and tests)."""

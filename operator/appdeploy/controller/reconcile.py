@@ -72,6 +72,7 @@ class Reconciler:
             operator_username=operator_username,
             console_url=config.console_url,
             remind_floor=config.remind_floor,
+            provider_image=config.provider_image,
         )
         self.phases = metrics.PhaseTracker()
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appdeploy.api.approvals import comment_problem
+from appdeploy.api.approvers import Approvers
 from appdeploy.api.problems import did_you_mean
-from appdeploy.api.spec import AppDeploymentSpec, Approvers, GateSpec, OnTimeout, Step, StepType
+from appdeploy.api.spec import AppDeploymentSpec, GateSpec, OnTimeout, Step, StepType
 from appdeploy.api.status import ActionKind, Approval, Rejection, StepPhase, StepStatus
 from appdeploy.api.substitutions import UnresolvedReference, substitute
 from appdeploy.api.timestamps import format_timestamp, later
@@ -149,7 +150,8 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
         return
     assert decision.user is not None
     spec = state.spec_step(decision.gate)
-    assert spec.gate is not None
+    gate = spec.decision_gate()
+    assert gate is not None
     status = state.step(decision.gate)
     at = decision.at or state.now
     record(
@@ -193,7 +195,7 @@ def handle_decision(state: RunState, decision: ObservedDecision) -> None:
     state.post(
         EventType.NORMAL,
         Reason.APPROVAL_ACCEPTED,
-        f"{decision.gate} approved by {decision.user} ({count} of {spec.gate.required})",
+        f"{decision.gate} approved by {decision.user} ({count} of {gate.required})",
     )
 
 
@@ -206,13 +208,19 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
         return decision.problem
     if problem := comment_problem(decision.comment):
         return problem
-    gates = [step.name for step in state.spec.steps if step.gate is not None]
+    gates = [step.name for step in state.spec.steps if step.decision_gate() is not None]
     try:
         spec = state.spec_step(decision.gate)
     except KeyError:
         hint = did_you_mean(decision.gate, gates) or f" (gates: {', '.join(gates) or 'none'})"
         return f'no gate named "{decision.gate}"{hint}'
-    if spec.gate is None:
+    gate = spec.decision_gate()
+    if gate is None:
+        if spec.check is not None:
+            return (
+                f"{decision.gate} is a check without onInconclusive: nobody decides it, "
+                "its measurements do"
+            )
         return f"{decision.gate} is a {spec.type} step, not a gate"
     if not decision.verified and not state.settings.trust_unverified_approvals:
         return (
@@ -246,10 +254,10 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
     )
     if previous is not None:
         return f"{decision.user} already approved {decision.gate}"
-    if not may_decide(approvers_of(spec.gate, status, state.now), decision.user, decision.groups):
+    if not may_decide(approvers_of(gate, status, state.now), decision.user, decision.groups):
         return (
             f"{decision.user} is not an approver of {decision.gate}: "
-            f"it needs {who_may_decide(spec.gate, status)}"
+            f"it needs {who_may_decide(gate, status)}"
         )
     for other in conflicting_gates(state, decision.gate):
         if any(a.user == decision.user for a in state.step(other).approvals):
@@ -257,7 +265,7 @@ def refusal(state: RunState, decision: ObservedDecision) -> str:
                 f"{decision.user} approved {other}, and {decision.gate} must be decided "
                 "by someone else (distinctFrom)"
             )
-    if decision.kind is DecisionKind.APPROVE:
+    if decision.kind is DecisionKind.APPROVE and spec.gate is not None:
         # Rejections need not attest: stopping a release is safe whatever was read.
         return attest_refusal(state, spec, dict(decision.attest))
     return ""
@@ -270,7 +278,7 @@ def conflicting_gates(state: RunState, gate: str) -> list[str]:
 
 def distinct_gates(spec: AppDeploymentSpec, gate: str) -> list[str]:
     """The gates whose deciders may not decide ``gate``: distinctFrom, in either direction."""
-    own = spec.step(gate).gate
+    own = spec.step(gate).decision_gate()
     assert own is not None
     found = list(own.distinct_from)
     for step in spec.steps:
@@ -301,8 +309,10 @@ def describe_waiting_gate(state: RunState, spec: Step, status: StepStatus) -> st
 
 def waiting_tally(state: RunState, spec: Step, status: StepStatus) -> str:
     """``1 of 2 approvals (group qa), deadline 2026-11-30T10:00:00Z``."""
-    assert spec.gate is not None and spec.type is StepType.GATE
+    gate = spec.decision_gate()
+    assert gate is not None
     count = len(counted_approvers(state, status))
     deadline = format_timestamp(status.deadline) if status.deadline else "none"
-    who = who_may_decide(spec.gate, status)
-    return f"{count} of {spec.gate.required} approvals ({who}), deadline {deadline}"
+    who = who_may_decide(gate, status)
+    tally = f"{count} of {gate.required} approvals ({who}), deadline {deadline}"
+    return f"{status.message}; {tally}" if spec.type is StepType.CHECK else tally

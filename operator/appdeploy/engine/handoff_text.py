@@ -20,8 +20,9 @@ from appdeploy.engine.state import RunState
 
 def who_can_help(state: RunState, spec: Step, status: StepStatus) -> Mentions:
     """The people and groups whose decision would still count, and who in them would not."""
-    assert spec.gate is not None
-    approvers = approvers_of(spec.gate, status)
+    gate = spec.decision_gate()
+    assert gate is not None
+    approvers = approvers_of(gate, status)
     decided = counted_approvers(state, status)
     barred = [
         approval.user
@@ -38,12 +39,13 @@ def who_can_help(state: RunState, spec: Step, status: StepStatus) -> Mentions:
 
 def tally_line(state: RunState, spec: Step, status: StepStatus) -> str:
     """``1 of 2 approvals (alice); 1 more from group qa or user carol, not bob``."""
-    assert spec.gate is not None
+    gate = spec.decision_gate()
+    assert gate is not None
     decided = counted_approvers(state, status)
-    line = f"{len(decided)} of {spec.gate.required} approvals"
+    line = f"{len(decided)} of {gate.required} approvals"
     if decided:
         line += f" ({', '.join(decided)})"
-    missing = spec.gate.required - len(decided)
+    missing = gate.required - len(decided)
     if missing <= 0:
         return line
     help_ = who_can_help(state, spec, status)

@@ -25,8 +25,13 @@ def operator_account(username: str) -> tuple[str, str] | None:
 
 
 def run_account(spec: AppDeploymentSpec, step: Step, where: str) -> tuple[str, str] | None:
-    """(account, field that chose it) of a run step at ``where`` (``spec.steps[3]``); None
-    for a gate or wait. With no name anywhere the pod runs as the namespace's ``default``."""
+    """(account, field that chose it) of a run or check step at ``where`` (``spec.steps[3]``);
+    None for a gate or wait. With no name anywhere the pod runs as the namespace's ``default``.
+    A check's measurement Jobs run as ``spec.serviceAccountName``."""
+    if step.check is not None:
+        if spec.service_account_name:
+            return spec.service_account_name, "spec.serviceAccountName"
+        return DEFAULT_ACCOUNT, f"{where}.check"
     if step.run is None:
         return None
     if step.run.service_account_name:

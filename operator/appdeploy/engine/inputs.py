@@ -207,3 +207,5 @@ class Settings:
     and tests)."""
     console_url: str = ""
     """Base URL of the web console; notifications link to the release there when set."""
+    provider_image: str = ""
+    """The image of check measurement Jobs (``--provider-image``: the operator's own)."""

@@ -39,9 +39,10 @@ def notify_transitions(state: RunState, before: Before, before_phase: Phase) -> 
         old_phase, old_attempts = (old[0], old[1]) if old else (StepPhase.PENDING, 0)
         if old_phase is status.phase and old_attempts == status.attempts:
             continue
-        if status.type is StepType.GATE:
+        asks_people = StepPhase.WAITING in (old_phase, status.phase)
+        if status.type is StepType.GATE or (status.type is StepType.CHECK and asks_people):
             _gate(state, status, old_phase)
-        elif status.type is StepType.RUN:
+        elif status.type in (StepType.RUN, StepType.CHECK):
             _run(state, status)
         else:
             _wait(state, status, old_phase)
@@ -53,7 +54,7 @@ def notify_transitions(state: RunState, before: Before, before_phase: Phase) -> 
 
 def _gate(state: RunState, status: StepStatus, old: StepPhase) -> None:
     spec = state.spec_step(status.name)
-    assert spec.gate is not None
+    assert spec.decision_gate() is not None
     if status.phase is StepPhase.WAITING:
         event = NotifyEvent.GATE_OPENED
         title = f"{status.name} waits for your approval"

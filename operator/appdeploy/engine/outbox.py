@@ -32,9 +32,10 @@ def release_channels(state: RunState, event: NotifyEvent) -> list[str]:
 
 def gate_audience(state: RunState, spec: Step, status: StepStatus, event: NotifyEvent) -> list[str]:
     """Who hears a gate's hand-off: its channels, the release's, and those of fired levels."""
-    assert spec.gate is not None
+    gate = spec.decision_gate()
+    assert gate is not None
     channels: list[str] = []
-    notify = spec.gate.notify
+    notify = gate.notify
     if notify is not None:
         channels += notify.channels
         for level in notify.escalate[: status.escalated]:

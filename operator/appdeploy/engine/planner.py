@@ -85,7 +85,12 @@ def plan(
         status=previous.model_copy(deep=True),
         now=now,
         settings=settings,
-        jobs=trusted_jobs(release, observed.jobs, previous),
+        jobs=trusted_jobs(
+            release,
+            observed.jobs,
+            previous,
+            frozenset(step.name for step in spec.all_steps() if step.check is not None),
+        ),
         refused={job.name: job.message for job in observed.refused_jobs},
         policy=guard,
     )

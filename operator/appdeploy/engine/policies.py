@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from appdeploy.api.checks import check_secrets
 from appdeploy.api.graph import ancestors
 from appdeploy.api.policy import Enforcement, ReleasePolicy
 from appdeploy.api.spec import AppDeploymentSpec, Step, StepType
@@ -108,6 +109,9 @@ def uses_of(spec: AppDeploymentSpec, step: Step, where: str) -> Iterator[Use]:
     account = run_account(spec, step, where)
     if account is not None:
         yield Use("ServiceAccount", *account)
+    if step.check is not None:
+        for name, path in check_secrets(step.check.provider, f"{where}.check.provider"):
+            yield Use("Secret", name, path)
     if step.run is None:
         return
     for index, source in enumerate(step.run.env_from):

@@ -60,9 +60,9 @@ def holds(state: RunState, spec: Step, status: StepStatus) -> bool:
 
 
 def hold_for(state: RunState, spec: Step) -> Hold | None:
-    """Why the policies in force keep run step ``spec`` from starting, or None."""
+    """Why the policies in force keep run or check step ``spec`` from starting a Job, or None."""
     guard = state.policy
-    if guard is None or spec.type is not StepType.RUN:
+    if guard is None or spec.type not in (StepType.RUN, StepType.CHECK):
         return None
     if guard.unknown:
         message = (

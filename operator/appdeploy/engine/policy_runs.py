@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from appdeploy.api.policy import Enforcement
-from appdeploy.api.spec import AppDeploymentSpec
+from appdeploy.api.spec import AppDeploymentSpec, StepType
 from appdeploy.api.spec_hash import spec_hash
 from appdeploy.api.status import (
     POLICIES_LIMIT,
@@ -149,10 +149,13 @@ def record_policies(state: RunState, before: list[PolicyResult]) -> None:
 
     ``before`` is what the run recorded at its previous pass (empty for a new
     run), so an Event goes out once, not at every pass. Holds of steps that
-    moved on in this pass (skipped, cancelled) are dropped first.
+    moved on in this pass (skipped, cancelled) are dropped first; a check held between
+    measurements stays held.
     """
     for name in list(state.held):
-        if state.step(name).phase not in (StepPhase.PENDING, StepPhase.RETRYING):
+        step = state.step(name)
+        measuring = step.type is StepType.CHECK and step.phase is StepPhase.RUNNING
+        if step.phase not in (StepPhase.PENDING, StepPhase.RETRYING) and not measuring:
             del state.held[name]
     guard = state.policy
     if guard is None or guard.judgement is None:

@@ -3,7 +3,8 @@
 ``advance`` repeats until nothing changes, so one planning pass takes every
 step as far as the observed facts allow (a zero-length wait, a gate approved
 in this pass, or a Job already adopted all ripple through at once). A run
-step the ReleasePolicies in force hold (``policy_holds``) stays where it is.
+step the ReleasePolicies in force hold (``policy_holds``) stays where it is;
+check steps are followed in ``check_steps``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from appdeploy.api.spec import Step, StepType
 from appdeploy.api.status import StepPhase, StepStatus
 from appdeploy.api.timestamps import later
+from appdeploy.engine.check_steps import follow_check, settle_check, start_check
 from appdeploy.engine.gates import open_gate, settle_gate
 from appdeploy.engine.handoffs import escalate_due
 from appdeploy.engine.policy_holds import holds
@@ -36,6 +38,13 @@ def _advance_step(state: RunState, spec: Step, status: StepStatus) -> bool:
             return _start_if_ready(state, spec, status)
         case StepPhase.RUNNING if spec.type is StepType.RUN:
             return follow_job(state, spec, status)
+        case StepPhase.RUNNING | StepPhase.WAITING if spec.type is StepType.CHECK:
+            if failed is not None:
+                finish(state, status, StepPhase.CANCELLED, f"stopped: {failed.name} failed")
+                return True
+            if status.phase is StepPhase.WAITING:
+                return settle_check(state, spec, status)
+            return follow_check(state, spec, status)
         case StepPhase.RETRYING:
             if failed is not None:
                 finish(
@@ -87,6 +96,8 @@ def _start_if_ready(state: RunState, spec: Step, status: StepStatus) -> bool:
         start_attempt(state, spec, status)
     elif spec.type is StepType.GATE:
         open_gate(state, spec, status)
+    elif spec.type is StepType.CHECK:
+        start_check(state, spec, status)
     else:
         assert spec.wait is not None
         status.phase = StepPhase.RUNNING

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from appdeploy.api.durations import format_duration
-from appdeploy.api.naming import job_name_for, legacy_job_name_for
+from appdeploy.api.naming import job_name_for, legacy_job_name_for, measurement_job_name_for
 from appdeploy.api.outputs import output_problems, parse_outputs
 from appdeploy.api.spec import RetryPolicy, Step
 from appdeploy.api.status import AppDeploymentStatus, StepPhase, StepStatus
@@ -31,7 +31,10 @@ REFUSED_JOB_RETRY = timedelta(seconds=30)
 
 
 def trusted_jobs(
-    release: Release, observed: Iterable[ObservedJob], status: AppDeploymentStatus
+    release: Release,
+    observed: Iterable[ObservedJob],
+    status: AppDeploymentStatus,
+    checks: frozenset[str] = frozenset(),
 ) -> dict[tuple[str, int], ObservedJob]:
     """The current run's Jobs by (step, attempt), only those that can be the operator's own.
 
@@ -47,8 +50,12 @@ def trusted_jobs(
         if job.run != release.generation:
             continue
         names = (
-            job_name_for(release.name, job.step, job.run, job.attempt),
-            legacy_job_name_for(release.name, job.step, job.run, job.attempt),  # pre-upgrade Jobs
+            (measurement_job_name_for(release.name, job.step, job.run, job.attempt),)
+            if job.step in checks
+            else (
+                job_name_for(release.name, job.step, job.run, job.attempt),
+                legacy_job_name_for(release.name, job.step, job.run, job.attempt),  # old Jobs
+            )
         )
         if job.name not in names:
             continue

@@ -72,6 +72,8 @@ def run_message(state: RunState, phase: Phase) -> str:
             parts.append(hold.message)
         elif status.phase is StepPhase.WAITING:
             parts.append(describe_waiting_gate(state, state.spec_step(status.name), status))
+        elif status.phase is StepPhase.RUNNING and status.type is StepType.CHECK:
+            parts.append(f"{status.name}: {status.message}")
         elif status.phase is StepPhase.RUNNING and status.type is StepType.WAIT:
             parts.append(f"{status.name}: waiting until {at}")
         elif status.phase is StepPhase.RETRYING and status.job_refused:
@@ -168,6 +170,8 @@ def _step_event(state: RunState, status: StepStatus) -> None:
                 Reason.STEP_STARTED,
                 f"{name} started: attempt {status.attempts}, Job {status.job}",
             )
+        case StepPhase.RUNNING if status.type is StepType.CHECK:
+            state.post(EventType.NORMAL, Reason.STEP_STARTED, f"{name}: {status.message}")
         case StepPhase.RUNNING:
             state.post(EventType.NORMAL, Reason.STEP_STARTED, f"{name} waits until {until}")
         case StepPhase.WAITING:
@@ -191,7 +195,7 @@ def _step_event(state: RunState, status: StepStatus) -> None:
 
 def describe_gate_opening(state: RunState, status: StepStatus) -> str:
     """``qa-signoff waits for 2 approvals from group qa until T: <description>``."""
-    gate = state.spec_step(status.name).gate
+    gate = state.spec_step(status.name).decision_gate()
     assert gate is not None
     until = format_timestamp(status.deadline) if status.deadline else "no deadline"
     text = f"{status.name} waits for {gate.required} approval(s) from {who_may_decide(gate)}"
@@ -206,6 +210,9 @@ def next_wakeup(state: RunState) -> timedelta | None:
             continue  # due already; policy_runs.wakeup looks again
         if status.phase is StepPhase.RETRYING and status.next_attempt_at is not None:
             moments.append(status.next_attempt_at)
+        elif status.phase is StepPhase.RUNNING and status.type is StepType.CHECK:
+            if status.next_attempt_at is not None:
+                moments.append(status.next_attempt_at)  # the next measurement is due
         elif status.phase in (StepPhase.WAITING, StepPhase.RUNNING) and status.deadline:
             moments.append(status.deadline)
         elif status.phase is StepPhase.RUNNING and status.type is StepType.RUN:

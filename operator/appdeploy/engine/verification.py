@@ -82,11 +82,13 @@ def reverify_gates(state: RunState) -> None:
     """Recompute every recorded approval's ``verified``; fail passed gates that no longer pass."""
     trusted = state.settings.trust_unverified_approvals
     for spec in state.spec.steps:
-        if spec.type is not StepType.GATE or spec.gate is None:
+        if spec.decision_gate() is None:
             continue
         status = state.step(spec.name)
         for approval in status.approvals:
             approval.verified = approval_verifies(state, spec.name, approval)
+        if spec.type is not StepType.GATE or spec.gate is None:
+            continue  # a decided check is not re-judged (docs/rollouts.md)
         if status.phase is not StepPhase.SUCCEEDED:
             continue
         counted = {a.user for a in status.approvals if a.verified or trusted}
