@@ -143,8 +143,9 @@ class PlayVitalsProvider(ApiModel):
     """The app's package name."""
     metric_set: MetricSet
     """crashRate or anrRate."""
-    metric: NonEmptyStr = "userPerceivedCrashRate"
-    """The metric of that set that is the value."""
+    metric: NonEmptyStr | None = None
+    """The metric of that set that is the value; default ``userPerceivedCrashRate`` for
+    crashRate, ``userPerceivedAnrRate`` for anrRate."""
     version_code: NonEmptyStr
     """The version code to look at, e.g. ``$(steps.build-android.outputs.versionCode)``."""
     service_account_secret_ref: SecretKey
