@@ -18,6 +18,8 @@ from appdeploy.api.spec import (
     ONE_KIND,
     ONLY_RUN_RETRIES,
     SOME_APPROVER,
+    STEPS_OR_TEMPLATE,
+    TEMPLATE_OWNS,
     WAIT_HAS_NO_TIMEOUT,
 )
 
@@ -32,6 +34,8 @@ CEL_REFUSED: dict[str, tuple[str, str]] = {
     "no-approvers": ("spec.steps[0].gate.approvers", SOME_APPROVER),
     "gate-in-finally": ("spec", NO_GATE_IN_FINALLY),
     "attest-key": ("spec.steps[1].gate.attest", ATTEST_KEYS),
+    "no-steps": ("spec", STEPS_OR_TEMPLATE),
+    "steps-with-template": ("spec", TEMPLATE_OWNS),
 }
 
 

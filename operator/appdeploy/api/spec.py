@@ -19,6 +19,7 @@ from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
+from appdeploy.api.template_ref import TemplateRef
 
 # Messages shared by the models' validation (appdeploy.api.validation) and the
 # CRD's CEL rules, so the API server and `appdeploy validate` say the same thing.
@@ -27,6 +28,11 @@ ONLY_RUN_RETRIES = "only run steps retry"
 WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
 SOME_APPROVER = "name at least one user or group"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
+STEPS_OR_TEMPLATE = "set steps, or templateRef to take them from a template"
+TEMPLATE_OWNS = (
+    "with templateRef the template gives steps, finally, serviceAccountName and defaults; "
+    "set only app, version, params and notify"
+)
 
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
@@ -191,7 +197,18 @@ class AppDeploymentSpec(ApiModel):
     """A release of one app version: a DAG of steps and the steps that always run after."""
 
     model_config = cel_rules(
-        ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, "")
+        ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, ""),
+        (
+            "has(self.templateRef) || (has(self.steps) && size(self.steps) > 0)",
+            STEPS_OR_TEMPLATE,
+            "",
+        ),
+        (
+            "!has(self.templateRef) || !(has(self.steps) || has(self.finally)"
+            " || has(self.serviceAccountName) || has(self.defaults))",
+            TEMPLATE_OWNS,
+            "",
+        ),
     )
 
     app: DnsLabel
@@ -204,12 +221,15 @@ class AppDeploymentSpec(ApiModel):
     """Service account of run steps that do not set their own."""
     defaults: Defaults = Field(default_factory=Defaults)
     """Timeouts and retries for steps that do not set them."""
-    steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
-    """The release DAG."""
+    steps: Annotated[list[Step], Field(max_length=MAX_STEPS)] = Field(default_factory=list)
+    """The release DAG; at least one step unless ``templateRef`` gives them."""
     finally_: list[Step] = Field(default_factory=list, alias="finally", max_length=MAX_STEPS)
     """Steps run after the DAG ends, whatever the outcome; ``$(run.phase)`` tells it."""
     notify: ReleaseNotify | None = None
     """Channels told about the release's events (docs/notifications.md)."""
+    template_ref: TemplateRef | None = None
+    """Take steps, finally, serviceAccountName and defaults from this template, which
+    declares the params this release may set (docs/templates.md)."""
 
     def all_steps(self) -> list[Step]:
         """Main steps then finally steps, in declaration order."""
