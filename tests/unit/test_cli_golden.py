@@ -111,6 +111,11 @@ TEMPLATE_CASES = [
         "templates/validate-policies",
         ("validate", "--templates", TEMPLATES, "--policies", POLICIES, *PRODUCTION, THIN),
     ),
+    Case("templates/graph-template", ("graph", "examples/templates/mobile-store-release.yaml")),
+    Case(
+        "templates/graph-release",
+        ("graph", "examples/templates/wallet-2-1-0.yaml", "--templates", TEMPLATES),
+    ),
     Case("templates/render-shop", ("render", THIN, "--templates", TEMPLATES)),
     Case("templates/render-plain-release", ("render", "examples/hello.yaml")),
     Case(

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from appdeploy.api.notify import REMIND_FLOOR
-from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
+from appdeploy.api.pod_policy import ADMIN_ALLOWS_ALL, SAFE_POLICY, StepPodPolicy
 from appdeploy.api.problems import InvalidSpec, Problem, problems_from
 from appdeploy.api.spec import AppDeploymentSpec
 from appdeploy.api.spec_hash import spec_hash
@@ -35,7 +35,7 @@ from appdeploy.api.validation import parse_spec
 
 SPEC = "spec"
 # A release made only to check a template's steps: every declared param exists.
-_PROBE_APP, _PROBE_VERSION = "template-check", "0.0.0"
+_PROBE_APP, _PROBE_VERSION = "any-app", "any-version"
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,14 @@ def parse_template(
     if problems:
         raise InvalidSpec(problems)
     return spec
+
+
+def template_as_release(template: Template) -> AppDeploymentSpec:
+    """The template's DAG as a release (every param at its default, or empty), for drawing."""
+    wire = _wire(
+        template.spec, template.raw, _PROBE_APP, _PROBE_VERSION, _probe_params(template.spec)
+    )
+    return parse_spec(wire, ADMIN_ALLOWS_ALL, remind_floor=timedelta(0))
 
 
 def _probe_params(spec: ReleaseTemplateSpec) -> dict[str, str]:

@@ -19,7 +19,7 @@ from appdeploy.cli.envelope import is_appdeployment
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
 from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.release_check import Checked, check_files
-from appdeploy.cli.validate_command import add_template_argument
+from appdeploy.cli.template_check import add_template_argument
 
 EXIT_CODES = {
     OK: "every release was expanded and is valid; the expanded releases are on stdout",

@@ -10,6 +10,7 @@ param the template does not declare fails here as it will at the door.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,19 @@ from appdeploy.api.template_ref import TemplateKind
 from appdeploy.cli.channel_check import spec_envelope_problems
 
 TEMPLATE_KINDS = tuple(kind.value for kind in TemplateKind)
+
+
+def add_template_argument(parser: argparse.ArgumentParser) -> None:
+    """``--templates``, worded alike in validate and render."""
+    parser.add_argument(
+        "--templates",
+        action="append",
+        default=[],
+        metavar="FILE|DIR",
+        help="ReleaseTemplate and ClusterReleaseTemplate files, or directories searched for "
+        "them (repeatable), used to expand releases with spec.templateRef; other documents "
+        "there are ignored",
+    )
 
 
 def is_template(data: Any) -> bool:

@@ -20,6 +20,7 @@ from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_cod
 from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.policy_judge import LoadedPolicies, add_policy_arguments, judge, load_policies
 from appdeploy.cli.release_check import Checked, check_files
+from appdeploy.cli.template_check import add_template_argument
 
 EXIT_CODES = {
     OK: "every AppDeployment found is valid (or there was none to check), and breaks no "
@@ -89,19 +90,6 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     add_template_argument(parser)
     add_policy_arguments(parser, required=False)
     parser.set_defaults(handler=run_validate_command)
-
-
-def add_template_argument(parser: argparse.ArgumentParser) -> None:
-    """``--templates``, worded alike in validate and render."""
-    parser.add_argument(
-        "--templates",
-        action="append",
-        default=[],
-        metavar="FILE|DIR",
-        help="ReleaseTemplate and ClusterReleaseTemplate files, or directories searched for "
-        "them (repeatable), used to expand releases with spec.templateRef; other documents "
-        "there are ignored",
-    )
 
 
 def run_validate_command(args: argparse.Namespace) -> int:
