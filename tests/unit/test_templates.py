@@ -272,3 +272,46 @@ UNKNOWN = st.from_regex(rf"\A{REFERENCE_NAME}\Z").filter(lambda name: name not i
 def test_an_unknown_param_is_always_refused(params: dict[str, str], name: str, value: str) -> None:
     problems = problems_of({**params, name: value})
     assert [p for p in problems if p.startswith(f'spec.params.{name}: unknown param "{name}"')]
+
+
+VALUES_BY_TYPE = {
+    "string": st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+    "int": st.integers(-(2**63), 2**63 - 1).map(str),
+    "bool": st.sampled_from(["true", "false"]),
+    "semver": st.builds(lambda a, b, c: f"{a}.{b}.{c}", *(st.integers(0, 99) for _ in range(3))),
+}
+
+
+@st.composite
+def templates_with_params(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
+    """A template declaring random typed params, all used by one step, and valid values."""
+    names = draw(st.lists(st.from_regex(rf"\A{REFERENCE_NAME}\Z"), max_size=6, unique=True))
+    declared, given = [], {}
+    for name in names:
+        kind = draw(st.sampled_from(sorted(VALUES_BY_TYPE)))
+        declaration: dict[str, Any] = {"name": name, "type": kind}
+        if draw(st.booleans()):
+            declaration["default"] = draw(VALUES_BY_TYPE[kind])
+        if "default" not in declaration or draw(st.booleans()):
+            given[name] = draw(VALUES_BY_TYPE[kind])
+        declared.append(declaration)
+    step = {
+        "name": "use",
+        "run": {"image": "i", "args": [f"$(params.{name})" for name in names]},
+    }
+    return {"params": declared, "steps": [step]}, given
+
+
+@settings(max_examples=150, deadline=None)
+@given(drawn=templates_with_params())
+def test_any_valid_template_with_valid_params_expands_to_a_valid_release(
+    drawn: tuple[dict[str, Any], dict[str, str]],
+) -> None:
+    raw, given_params = drawn
+    template = Template(TemplateKind.RELEASE_TEMPLATE, "t", "", parse_template(raw), raw)
+    thin = parse_spec(
+        {"app": "a", "version": "1", "templateRef": {"name": "t"}, "params": given_params}
+    )
+    expanded = expand(thin, template)
+    assert parse_spec(expanded.to_wire()) == expanded
+    assert set(expanded.params) == {param["name"] for param in raw["params"]}
