@@ -106,7 +106,7 @@ def release_problems(
 # What a release that names a template may not set: the template owns the DAG and
 # who runs it. serviceAccountName above all: a release that could swap the
 # template's identity would run the recipe with rights its author never gave
-# (Argo Workflows GHSA-3775-99m5-jm9r; docs/templates.md).
+# (Argo Workflows GHSA-3775-99mw-8rp4; docs/templates.md).
 TEMPLATE_OWNED = {
     "steps": "steps",
     "finally_": "finally",
