@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 CRD := crds/appdeployments.appdeploy.dev.yaml
 CHANNEL_CRD := crds/notificationchannels.appdeploy.dev.yaml
 POLICY_CRD := crds/releasepolicies.appdeploy.dev.yaml
+TEMPLATE_CRD := crds/releasetemplates.appdeploy.dev.yaml
+CLUSTER_TEMPLATE_CRD := crds/clusterreleasetemplates.appdeploy.dev.yaml
 
 .PHONY: help
 help: ## Show the targets and what they do
@@ -30,7 +32,9 @@ generate: ## Regenerate the CRDs, their copies in the chart, and manifests/ (bui
 	$(PY) -m appdeploy.api.crd --output $(CRD)
 	$(PY) -m appdeploy.api.channel_crd --output $(CHANNEL_CRD)
 	$(PY) -m appdeploy.api.policy_crd --output $(POLICY_CRD)
-	cp $(CRD) $(CHANNEL_CRD) $(POLICY_CRD) helm/appdeploy/crds/
+	$(PY) -m appdeploy.api.template_crd --kind ReleaseTemplate --output $(TEMPLATE_CRD)
+	$(PY) -m appdeploy.api.template_crd --kind ClusterReleaseTemplate --output $(CLUSTER_TEMPLATE_CRD)
+	cp $(CRD) $(CHANNEL_CRD) $(POLICY_CRD) $(TEMPLATE_CRD) $(CLUSTER_TEMPLATE_CRD) helm/appdeploy/crds/
 	$(PY) -m tests.helm.manifests
 
 GENERATED := crds/ helm/appdeploy/crds/ manifests/

@@ -20,6 +20,8 @@ from appdeploy.api.spec import (
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
+    STEPS_OR_TEMPLATE,
+    TEMPLATE_OWNS,
     WAIT_HAS_NO_TIMEOUT,
 )
 
@@ -37,6 +39,8 @@ CEL_REFUSED: dict[str, tuple[str, str]] = {
     "check-two-providers": ("spec.steps[1].check.provider", ONE_PROVIDER),
     "check-empty-condition": ("spec.steps[0].check.successCondition", SOME_BOUND),
     "check-in-finally": ("spec", NO_CHECK_IN_FINALLY),
+    "no-steps": ("spec", STEPS_OR_TEMPLATE),
+    "steps-with-template": ("spec", TEMPLATE_OWNS),
 }
 
 

@@ -27,6 +27,10 @@ OUTPUT = ROOT / "manifests"
 CRD = ROOT / "crds" / "appdeployments.appdeploy.dev.yaml"
 CHANNEL_CRD = ROOT / "crds" / "notificationchannels.appdeploy.dev.yaml"
 POLICY_CRD = ROOT / "crds" / "releasepolicies.appdeploy.dev.yaml"
+TEMPLATE_CRDS = (
+    ROOT / "crds" / "releasetemplates.appdeploy.dev.yaml",
+    ROOT / "crds" / "clusterreleasetemplates.appdeploy.dev.yaml",
+)
 HEALTH_LUA = OUTPUT / "argocd" / "health.lua"
 ANY_SOURCE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 MANIFEST_VALUES = {
@@ -71,6 +75,7 @@ def _kustomization_file() -> str:
         + f"- {CRD.name}\n"
         + f"- {CHANNEL_CRD.name}\n"
         + f"- {POLICY_CRD.name}\n"
+        + "".join(f"- {crd.name}\n" for crd in TEMPLATE_CRDS)
         + "- appdeploy.yaml\n"
     )
 
@@ -102,6 +107,7 @@ def generated_files() -> dict[str, str]:
         CRD.name: CRD.read_text(encoding="utf-8"),
         CHANNEL_CRD.name: CHANNEL_CRD.read_text(encoding="utf-8"),
         POLICY_CRD.name: POLICY_CRD.read_text(encoding="utf-8"),
+        **{crd.name: crd.read_text(encoding="utf-8") for crd in TEMPLATE_CRDS},
         "appdeploy.yaml": _chart_file(),
         "argocd/argocd-cm.yaml": _argocd_file(),
     }

@@ -92,6 +92,39 @@ POLICY_CASES = [
     ),
 ]
 
+TEMPLATES = "examples/templates"
+THIN = "examples/templates/shop-4-13-0.yaml"
+TEMPLATE_INPUTS = INPUTS / "templates"
+TEMPLATE_CASES = [
+    Case("templates/validate-expanded", ("validate", "--templates", TEMPLATES, THIN)),
+    Case("templates/validate-no-template", ("validate", THIN)),
+    Case(
+        "templates/validate-bad-params",
+        ("validate", "--templates", TEMPLATES, relative(TEMPLATE_INPUTS / "bad-params.yaml")),
+    ),
+    Case(
+        "templates/validate-stale-pin",
+        ("validate", "--templates", TEMPLATES, relative(TEMPLATE_INPUTS / "stale-pin.yaml")),
+    ),
+    Case("templates/validate-bad-template", ("validate", relative(TEMPLATE_INPUTS))),
+    Case(
+        "templates/validate-policies",
+        ("validate", "--templates", TEMPLATES, "--policies", POLICIES, *PRODUCTION, THIN),
+    ),
+    Case("templates/graph-template", ("graph", "examples/templates/mobile-store-release.yaml")),
+    Case(
+        "templates/graph-release",
+        ("graph", "examples/templates/wallet-2-1-0.yaml", "--templates", TEMPLATES),
+    ),
+    Case("templates/render-shop", ("render", THIN, "--templates", TEMPLATES)),
+    Case("templates/render-plain-release", ("render", "examples/hello.yaml")),
+    Case(
+        "templates/render-bad-params",
+        ("render", relative(TEMPLATE_INPUTS / "bad-params.yaml"), "--templates", TEMPLATES),
+    ),
+    Case("templates/render-missing-templates", ("render", THIN, "--templates", "nope/")),
+]
+
 GRAPH_CASES = [
     *(
         Case(f"graph/{name}-{form}", ("graph", file, "--format", form))
@@ -156,7 +189,9 @@ def _from_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", VALIDATE_CASES + GRAPH_CASES + POLICY_CASES, ids=lambda case: case.golden
+    "case",
+    VALIDATE_CASES + GRAPH_CASES + POLICY_CASES + TEMPLATE_CASES,
+    ids=lambda case: case.golden,
 )
 def test_output_matches_the_golden_file(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     check_golden(case.golden, run_cli(case.argv, capsys))
@@ -179,7 +214,7 @@ def test_validate_prints_the_fixture_expectation_with_file_and_line(
 
 
 def test_every_golden_file_belongs_to_a_case() -> None:
-    names = {case.golden for case in VALIDATE_CASES + GRAPH_CASES + POLICY_CASES}
+    names = {case.golden for case in VALIDATE_CASES + GRAPH_CASES + POLICY_CASES + TEMPLATE_CASES}
     on_disk = {
         relative(path).removeprefix("tests/golden/").removesuffix(".txt")
         for path in GOLDEN.rglob("*.txt")

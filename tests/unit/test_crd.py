@@ -28,6 +28,8 @@ from appdeploy.api.spec import (
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
+    STEPS_OR_TEMPLATE,
+    TEMPLATE_OWNS,
     WAIT_HAS_NO_TIMEOUT,
 )
 from appdeploy.api.status import AppDeploymentStatus
@@ -277,7 +279,9 @@ def test_schema_keeps_constraints_maps_and_int_or_string() -> None:
     spec = _openapi_schema()["properties"]["spec"]
     step = spec["properties"]["steps"]["items"]
     run = step["properties"]["run"]
-    assert spec["required"] == ["app", "version", "steps"]
+    # steps are required unless templateRef names a template: a CEL rule says so.
+    assert spec["required"] == ["app", "version"]
+    assert any("templateRef" in rule["rule"] for rule in spec["x-kubernetes-validations"])
     assert spec["properties"]["params"]["additionalProperties"] == {"type": "string"}
     assert step["properties"]["timeout"]["nullable"] is True
     assert step["properties"]["timeout"]["pattern"].startswith("^")
@@ -429,7 +433,12 @@ def test_cel_rules_are_generated_from_the_models() -> None:
         assert _rules(item) == step_rules
         approvers = item["properties"]["gate"]["properties"]["approvers"]
         assert _rules(approvers) == [SOME_APPROVER]
-    assert _rules(spec) == [NO_GATE_IN_FINALLY, NO_CHECK_IN_FINALLY]
+    assert _rules(spec) == [
+        NO_GATE_IN_FINALLY,
+        NO_CHECK_IN_FINALLY,
+        STEPS_OR_TEMPLATE,
+        TEMPLATE_OWNS,
+    ]
     retries = spec["properties"]["steps"]["items"]["x-kubernetes-validations"][1]
     assert retries == {
         "rule": "!has(self.retries) || has(self.run)",

@@ -29,6 +29,7 @@ from appdeploy.admission.decisions import DecisionRefused, refusals, signed_valu
 from appdeploy.admission.policy_door import policy_answer
 from appdeploy.admission.references import AccessReview, Requester, reference_refusals
 from appdeploy.admission.step_objects import JOB_CONTROLLER_USERS, step_object_refusal
+from appdeploy.admission.template_door import TemplateLookup, release_to_judge
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.notify_validation import missing_channel_warnings
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
@@ -58,6 +59,7 @@ def register_admission(
     policies: Callable[[str, str], PolicyFacts | None] = lambda namespace, app: PolicyFacts(),
     break_glass: Callable[[Mapping[str, Any]], ObservedBreakGlass | None] = lambda body: None,
     access_review: AccessReview | None = None,
+    templates: TemplateLookup = lambda namespace, ref: None,
 ) -> None:
     """Add the admission handlers to ``registry``.
 
@@ -71,7 +73,8 @@ def register_admission(
     ``policies`` gives the ReleasePolicies in force for (namespace, app) (default: none), None
     when not known yet; ``break_glass`` reads a verified break-glass override
     from the request's object. ``access_review`` answers SubjectAccessReviews
-    for the reference check (None: no reference check).
+    for the reference check (None: no reference check). ``templates`` finds the template a
+    release names (default: none known, so such a release is admitted with a warning).
     """
     register_attribution(registry, signing_key, clock, operator_username, policies)
 
@@ -93,7 +96,17 @@ def register_admission(
         try:
             if old is None and (problems := release_name_problems(str(body.meta.name))):
                 raise InvalidSpec(problems)
-            parsed = parse_spec(spec, pod_policy, remind_floor=remind_floor)
+            given = parse_spec(spec, pod_policy, remind_floor=remind_floor)
+            parsed = release_to_judge(
+                given,
+                str(body.meta.namespace),
+                templates,
+                pod_policy,
+                remind_floor,
+                warnings=warnings,
+            )
+            if parsed is None:
+                return
         except InvalidSpec as invalid:
             raise kopf.AdmissionError(
                 "invalid AppDeployment: " + "; ".join(str(p) for p in invalid.problems),

@@ -21,6 +21,7 @@ from appdeploy.api.checks import CheckSpec
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
 from appdeploy.api.pod import EnvFromSource, EnvVar, PodMetadata, Resources, Toleration
+from appdeploy.api.template_ref import TemplateRef
 
 # Messages shared by the models' validation (appdeploy.api.validation) and the
 # CRD's CEL rules, so the API server and `appdeploy validate` say the same thing.
@@ -29,6 +30,11 @@ ONLY_RUN_RETRIES = "only run steps retry"
 WAIT_HAS_NO_TIMEOUT = "a wait step has no timeout; set wait.duration"
 NO_GATE_IN_FINALLY = "finally steps cannot be gates: they run after the outcome is decided"
 NO_CHECK_IN_FINALLY = "finally steps cannot be checks: they run after the outcome is decided"
+STEPS_OR_TEMPLATE = "set steps, or templateRef to take them from a template"
+TEMPLATE_OWNS = (
+    "with templateRef the template gives steps, finally, serviceAccountName and defaults; "
+    "set only app, version, params and notify"
+)
 
 
 # The API server refuses a CEL rule whose worst-case cost is unbounded; bounding
@@ -196,6 +202,17 @@ class AppDeploymentSpec(ApiModel):
     model_config = cel_rules(
         ("!has(self.finally) || self.finally.all(s, !has(s.gate))", NO_GATE_IN_FINALLY, ""),
         ("!has(self.finally) || self.finally.all(s, !has(s.check))", NO_CHECK_IN_FINALLY, ""),
+        (
+            "has(self.templateRef) || (has(self.steps) && size(self.steps) > 0)",
+            STEPS_OR_TEMPLATE,
+            "",
+        ),
+        (
+            "!has(self.templateRef) || !(has(self.steps) || has(self.finally)"
+            " || has(self.serviceAccountName) || has(self.defaults))",
+            TEMPLATE_OWNS,
+            "",
+        ),
     )
 
     app: DnsLabel
@@ -208,12 +225,15 @@ class AppDeploymentSpec(ApiModel):
     """Service account of run steps that do not set their own."""
     defaults: Defaults = Field(default_factory=Defaults)
     """Timeouts and retries for steps that do not set them."""
-    steps: Annotated[list[Step], Field(min_length=1, max_length=MAX_STEPS)]
-    """The release DAG."""
+    steps: Annotated[list[Step], Field(max_length=MAX_STEPS)] = Field(default_factory=list)
+    """The release DAG; at least one step unless ``templateRef`` gives them."""
     finally_: list[Step] = Field(default_factory=list, alias="finally", max_length=MAX_STEPS)
     """Steps run after the DAG ends, whatever the outcome; ``$(run.phase)`` tells it."""
     notify: ReleaseNotify | None = None
     """Channels told about the release's events (docs/notifications.md)."""
+    template_ref: TemplateRef | None = None
+    """Take steps, finally, serviceAccountName and defaults from this template, which
+    declares the params this release may set (docs/templates.md)."""
 
     def all_steps(self) -> list[Step]:
         """Main steps then finally steps, in declaration order."""

@@ -27,6 +27,8 @@ from appdeploy.api.spec import (
     NO_GATE_IN_FINALLY,
     ONE_KIND,
     ONLY_RUN_RETRIES,
+    STEPS_OR_TEMPLATE,
+    TEMPLATE_OWNS,
     WAIT_HAS_NO_TIMEOUT,
     AppDeploymentSpec,
     Step,
@@ -86,6 +88,7 @@ def release_problems(
     remind_floor: timedelta = REMIND_FLOOR,
 ) -> Iterator[Problem]:
     """Every cross-step problem of an already shape-valid spec."""
+    yield from _template_ref_problems(spec)
     located = _locate(spec)
     yield from _duplicate_names(located)
     for path, step in located:
@@ -100,6 +103,32 @@ def release_problems(
             yield from _gate_problems(path, step, spec)
             yield from gate_notify_problems(f"{path}.gate", step, spec, remind_floor)
     yield from _substitution_problems(spec, located)
+
+
+# What a release that names a template may not set: the template owns the DAG and
+# who runs it. serviceAccountName above all: a release that could swap the
+# template's identity would run the recipe with rights its author never gave
+# (Argo Workflows GHSA-3775-99mw-8rp4; docs/templates.md).
+TEMPLATE_OWNED = {
+    "steps": "steps",
+    "finally_": "finally",
+    "service_account_name": "serviceAccountName",
+    "defaults": "defaults",
+}
+
+
+def _template_ref_problems(spec: AppDeploymentSpec) -> Iterator[Problem]:
+    if spec.template_ref is None:
+        if not spec.steps:
+            yield Problem(f"{SPEC}.steps", f"required field is missing; {STEPS_OR_TEMPLATE}")
+        return
+    template = f"{spec.template_ref.kind} {spec.template_ref.name}"
+    for field in sorted(spec.model_fields_set & set(TEMPLATE_OWNED)):
+        wire = TEMPLATE_OWNED[field]
+        yield Problem(
+            f"{SPEC}.{wire}",
+            f"{TEMPLATE_OWNS}: remove {wire} ({template} gives it), or change the template",
+        )
 
 
 def _locate(spec: AppDeploymentSpec) -> list[tuple[str, Step]]:

@@ -53,6 +53,11 @@ def spec_problems(data: Mapping[str, Any], model: type[Spec]) -> tuple[Spec | No
     return (spec if not problems else None), problems
 
 
+def spec_envelope_problems(data: Mapping[str, Any]) -> Iterator[Problem]:
+    """Problems of apiVersion and metadata of a document checked by its spec model."""
+    yield from _envelope(data)
+
+
 def _envelope(data: Mapping[str, Any]) -> Iterator[Problem]:
     if data.get("apiVersion") != API_VERSION:
         yield Problem("apiVersion", f"use {API_VERSION}")

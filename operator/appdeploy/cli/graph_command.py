@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from appdeploy.api.expansion import template_as_release
 from appdeploy.api.problems import did_you_mean
 from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_codes_help
+from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.graph_diagrams import render_dot, render_mermaid
 from appdeploy.cli.graph_model import ReleaseGraph, release_graph
 from appdeploy.cli.graph_text import render_text
-from appdeploy.cli.release_check import Checked, check_file
+from appdeploy.cli.release_check import Checked, check_files
+from appdeploy.cli.template_check import add_template_argument
 
 RENDERERS: dict[str, Callable[[ReleaseGraph], str]] = {
     "text": render_text,
@@ -49,7 +52,9 @@ def add_graph_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="draw a release's DAG with its gates and waits (text, mermaid, dot)",
         description="Draw the steps of one AppDeployment in the order they can run, with "
         "what each gate requires and how long each wait lasts, then the finally steps. "
-        "The release must be valid; problems are printed as appdeploy validate prints them.",
+        "The release must be valid; problems are printed as appdeploy validate prints them. "
+        "A release with spec.templateRef is drawn expanded (templates from --templates and "
+        "FILE), and a ReleaseTemplate or ClusterReleaseTemplate is drawn as its recipe.",
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -60,6 +65,7 @@ def add_graph_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--name", metavar="NAME", help="the AppDeployment to draw when FILE holds several"
     )
+    add_template_argument(parser)
     parser.set_defaults(handler=run_graph_command)
 
 
@@ -69,7 +75,11 @@ def run_graph_command(args: argparse.Namespace) -> int:
     if not path.is_file():
         what = "a directory" if path.is_dir() else "no such file"
         return _usage(f"{args.file} is {what}; graph draws the release in one YAML file")
-    results = check_file(path)
+    try:
+        template_files = yaml_files(args.templates)
+    except MissingPathError as error:
+        return _usage(str(error))
+    results = check_files([path], template_files=template_files)
     if results and results[0].document is None:
         return _invalid(results[0])
     releases = [checked for checked in results if not checked.skipped]
@@ -89,9 +99,13 @@ def run_graph_command(args: argparse.Namespace) -> int:
             "choose one with --name NAME"
         )
     chosen = releases[0]
-    if chosen.spec is None:
+    if chosen.template is not None and not chosen.problems:
+        spec = template_as_release(chosen.template)
+    elif chosen.spec is None:
         return _invalid(chosen)
-    sys.stdout.write(RENDERERS[args.format](release_graph(chosen.name, chosen.spec)))
+    else:
+        spec = chosen.spec
+    sys.stdout.write(RENDERERS[args.format](release_graph(chosen.name, spec)))
     return OK
 
 

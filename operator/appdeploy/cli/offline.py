@@ -1,4 +1,4 @@
-"""The commands that need no cluster: validate, graph, policy explain, schema, crd.
+"""The commands that need no cluster: validate, render, graph, policy explain, schema, crd.
 
 They import only ``appdeploy.api`` and the pure ``appdeploy.engine`` (never
 kopf or the kubernetes client), so they start fast in pre-commit hooks and CI
@@ -11,6 +11,7 @@ import argparse
 
 from appdeploy.cli.graph_command import add_graph_command
 from appdeploy.cli.policy_command import add_policy_command
+from appdeploy.cli.render_command import add_render_command
 from appdeploy.cli.schema_command import add_schema_commands
 from appdeploy.cli.validate_command import add_validate_command
 
@@ -18,6 +19,7 @@ from appdeploy.cli.validate_command import add_validate_command
 def add_offline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register every offline subcommand, in the order ``--help`` lists them."""
     add_validate_command(commands)
+    add_render_command(commands)
     add_graph_command(commands)
     add_policy_command(commands)
     add_schema_commands(commands)

@@ -110,12 +110,15 @@ def judge(checked: Checked, policies: Sequence[ReleasePolicy], labels: dict[str,
     applied = applicable(policies, labels_of(checked, labels), checked.spec.app)
     found = violations(checked.spec, applied)
     denied, warned = [], []
+    # An expanded release's paths are the template's: say so, the release cannot fix them.
+    source = f" (in {checked.expanded_from})" if checked.expanded_from is not None else ""
     for violation in found:
         line = line_of(checked.document.node, violation.path)
         if violation.enforcement is Enforcement.DENY:
-            denied.append(FileProblem(checked.file, line, violation.path, shown(violation)))
+            text = shown(violation) + source
+            denied.append(FileProblem(checked.file, line, violation.path, text))
         else:
-            text = f"{violation.path}: {shown(violation)}"
+            text = f"{violation.path}: {shown(violation)}{source}"
             warned.append(FileProblem(checked.file, line, "warning", text))
     return Judgement(applied, found, denied, warned)
 

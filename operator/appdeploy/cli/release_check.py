@@ -8,13 +8,14 @@ give (``appdeploy.api.validation``), plus advice where that message has none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from appdeploy.api.channels import NotificationChannelSpec
+from appdeploy.api.expansion import Template
 from appdeploy.api.notify import REMIND_FLOOR
 from appdeploy.api.pod_policy import SAFE_POLICY, StepPodPolicy
 from appdeploy.api.policy import ReleasePolicySpec
@@ -34,6 +35,7 @@ from appdeploy.cli.files import read_text
 from appdeploy.cli.hints import with_advice
 from appdeploy.cli.json_schema import Schema, appdeployment_json_schema
 from appdeploy.cli.locate import line_of
+from appdeploy.cli.template_check import expanded_release, is_template, template_problems
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,12 @@ class Checked:
     """Set exactly when the document is a valid NotificationChannel."""
     policy: ReleasePolicySpec | None = None
     """Set exactly when the document is a valid ReleasePolicy."""
+    template: Template | None = None
+    """Set exactly when the document is a valid ReleaseTemplate or ClusterReleaseTemplate."""
+    expanded_from: Template | None = None
+    """The template a valid release was expanded from (``spec`` is then the expansion)."""
+    expanded: Mapping[str, object] | None = None
+    """The expanded spec as it would be stored, when ``expanded_from`` is set."""
 
     @property
     def namespace(self) -> str:
@@ -89,9 +97,34 @@ def check_files(
     strict: bool = False,
     policy: StepPodPolicy = SAFE_POLICY,
     remind_floor: timedelta = REMIND_FLOOR,
+    template_files: Iterable[Path] = (),
 ) -> list[Checked]:
-    """Every document of every file, checked, in file and document order."""
-    return [checked for path in files for checked in check_file(path, strict, policy, remind_floor)]
+    """Every document of every file, checked, in file and document order.
+
+    Releases that name a template are expanded with the templates found in
+    ``files`` and ``template_files`` (whose other documents are not reported).
+    """
+    read = [read_file(path) for path in files]
+    extra = [read_file(path) for path in template_files]
+    templates = [
+        template
+        for documents in [*read, *extra]
+        if isinstance(documents, list)
+        for document in documents
+        if is_template(document.data)
+        for template in [template_problems(document.data, policy, remind_floor)[0]]
+        if template is not None
+    ]
+    checked: list[Checked] = []
+    for documents in read:
+        if isinstance(documents, Checked):
+            checked.append(documents)
+            continue
+        checked.extend(
+            check_document(document, strict, policy, remind_floor, templates)
+            for document in documents
+        )
+    return checked
 
 
 def check_file(
@@ -101,20 +134,25 @@ def check_file(
     remind_floor: timedelta = REMIND_FLOOR,
 ) -> list[Checked]:
     """Every document of one file, or the reason the file cannot be read."""
+    return check_files([path], strict, policy, remind_floor)
+
+
+def read_file(path: Path) -> list[Document] | Checked:
+    """The documents of one file, or a Checked saying why the file cannot be read."""
     file = str(path)
     try:
         text = read_text(path)
     except UnicodeDecodeError as error:
         reason = f"not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
-        return [Checked(file, None, problems=(FileProblem(file, None, "", reason),))]
+        return Checked(file, None, problems=(FileProblem(file, None, "", reason),))
     except OSError as error:
         reason = f"cannot read: {error.strerror}; check the path and its permissions"
-        return [Checked(file, None, problems=(FileProblem(file, None, "", reason),))]
+        return Checked(file, None, problems=(FileProblem(file, None, "", reason),))
     parsed = parse_documents(file, text)
     if isinstance(parsed, SyntaxProblem):
         problem = FileProblem(file, parsed.line, "", parsed.message)
-        return [Checked(file, None, problems=(problem,))]
-    return [check_document(document, strict, policy, remind_floor) for document in parsed]
+        return Checked(file, None, problems=(problem,))
+    return parsed
 
 
 def check_document(
@@ -122,9 +160,12 @@ def check_document(
     strict: bool = False,
     policy: StepPodPolicy = SAFE_POLICY,
     remind_floor: timedelta = REMIND_FLOOR,
+    templates: Sequence[Template] = (),
 ) -> Checked:
     """One document: skipped, invalid with located problems, or a valid release."""
     file, data = document.file, document.data
+    if is_template(data):
+        return _template_document(document, policy, remind_floor)
     if is_channel(data):
         channel, found_problems = channel_problems(data)
         located = tuple(_place(document, problem) for problem in found_problems)
@@ -141,11 +182,18 @@ def check_document(
         return Checked(file, document, problems=(FileProblem(file, document.line, "", message),))
     problems = [_duplicate(document, duplicate) for duplicate in duplicate_keys(document.node)]
     spec: AppDeploymentSpec | None = None
+    source: Template | None = None
+    expanded: Mapping[str, object] | None = None
     found = list(envelope_problems(data))
     raw_spec = data.get("spec")
     if isinstance(raw_spec, Mapping):
         try:
             spec = parse_spec(raw_spec, policy, remind_floor=remind_floor)
+            if spec.template_ref is not None:
+                namespace = _namespace(data)
+                source, expanded, spec = expanded_release(
+                    spec, namespace, templates, policy, remind_floor
+                )
         except InvalidSpec as invalid:
             found.extend(invalid.problems)
     elif "spec" in data:
@@ -154,7 +202,21 @@ def check_document(
     problems.sort(key=lambda problem: problem.line or 0)
     if problems:
         return Checked(file, document, problems=tuple(problems))
-    return Checked(file, document, spec=spec)
+    return Checked(file, document, spec=spec, expanded_from=source, expanded=expanded)
+
+
+def _template_document(
+    document: Document, policy: StepPodPolicy, remind_floor: timedelta
+) -> Checked:
+    template, found_problems = template_problems(document.data, policy, remind_floor)
+    located = tuple(_place(document, problem) for problem in found_problems)
+    return Checked(document.file, document, problems=located, template=template)
+
+
+def _namespace(data: Mapping[str, object]) -> str:
+    metadata = data.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+    return namespace if isinstance(namespace, str) else ""
 
 
 def _place(document: Document, problem: Problem) -> FileProblem:

@@ -20,6 +20,7 @@ from appdeploy.cli.exit_codes import INVALID, OK, USAGE, HelpFormatter, exit_cod
 from appdeploy.cli.files import MissingPathError, yaml_files
 from appdeploy.cli.policy_judge import LoadedPolicies, add_policy_arguments, judge, load_policies
 from appdeploy.cli.release_check import Checked, check_files
+from appdeploy.cli.template_check import add_template_argument
 
 EXIT_CODES = {
     OK: "every AppDeployment found is valid (or there was none to check), and breaks no "
@@ -35,7 +36,8 @@ examples:
   appdeploy validate --strict shop.yaml   also fail on documents that are not AppDeployments
   kubectl appdeploy validate -q a.yaml b.yaml
   appdeploy validate --policies policies/ \\
-      --namespace-labels appdeploy.dev/tier=production releases/"""
+      --namespace-labels appdeploy.dev/tier=production releases/
+  appdeploy validate --templates templates/ releases/shop-4-13-0.yaml"""
 
 
 def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +48,10 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         description="Check every AppDeployment in the given files, and in *.yaml / *.yml "
         "files below the given directories, without a cluster: the YAML, apiVersion, "
         "kind and metadata.name, and the spec with the same rules as the admission "
-        "webhook, and every NotificationChannel and ReleasePolicy. With --policies, each "
+        "webhook, and every NotificationChannel, ReleasePolicy, ReleaseTemplate and "
+        "ClusterReleaseTemplate. A release with spec.templateRef is expanded with the "
+        "templates found in --templates and in the files given, and the expanded release is "
+        "checked (docs/templates.md). With --policies, each "
         "release is also judged by the ReleasePolicies that cover it (docs/policies.md): a "
         "Deny violation fails like a problem, Warn and Audit ones are printed as warnings. "
         "Each problem is printed as FILE:LINE: FIELD: what is wrong and what to do. "
@@ -82,6 +87,7 @@ def add_validate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="the shortest remind.every accepted, as an operator started with this flag "
         f"(default {format_duration(REMIND_FLOOR)})",
     )
+    add_template_argument(parser)
     add_policy_arguments(parser, required=False)
     parser.set_defaults(handler=run_validate_command)
 
@@ -90,6 +96,7 @@ def run_validate_command(args: argparse.Namespace) -> int:
     """Check the files; 0 when all valid, 1 when any problem, 2 when a path is missing."""
     try:
         files = yaml_files(args.paths)
+        template_files = yaml_files(args.templates)
         loaded = load_policies(args.policies)
     except MissingPathError as error:
         print(f"appdeploy validate: error: {error}", file=sys.stderr)
@@ -99,7 +106,11 @@ def run_validate_command(args: argparse.Namespace) -> int:
         allow_any_pod_labels=args.allow_any_pod_labels,
     )
     results = check_files(
-        files, strict=args.strict, policy=policy, remind_floor=args.min_reminder_interval
+        files,
+        strict=args.strict,
+        policy=policy,
+        remind_floor=args.min_reminder_interval,
+        template_files=template_files,
     )
     if loaded.problems:
         return _unusable_policies(loaded)
@@ -113,10 +124,16 @@ def run_validate_command(args: argparse.Namespace) -> int:
             print(problem)
         if checked.spec is not None and not checked.problems and not args.quiet:
             meets = f"; meets {', '.join(applied)}" if applied else ""
-            print(f"{checked.file}: {checked.name} ok ({step_summary(checked.spec)}{meets})")
+            source = f"; from {checked.expanded_from}" if checked.expanded_from else ""
+            summary = f"{step_summary(checked.spec)}{source}{meets}"
+            print(f"{checked.file}: {checked.name} ok ({summary})")
         if checked.channel is not None and not args.quiet:
             transport = checked.channel.transport
             print(f"{checked.file}: {checked.name} ok (NotificationChannel, {transport})")
+        if checked.template is not None and not args.quiet:
+            template = checked.template
+            params = _count(len(template.spec.params), "param")
+            print(f"{checked.file}: {checked.name} ok ({template.kind}, {params})")
         if checked.policy is not None and not args.quiet:
             enforcement = checked.policy.enforcement
             print(f"{checked.file}: {checked.name} ok (ReleasePolicy, {enforcement})")
@@ -171,7 +188,8 @@ def _conclude(results: list[Checked], file_count: int, quiet: bool) -> int:
         )
         return INVALID
     checked_any = any(
-        c.spec is not None or c.channel is not None or c.policy is not None for c in results
+        c.spec is not None or c.channel is not None or c.policy is not None or c.template
+        for c in results
     )
     if not quiet and not checked_any:
         print(

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from appdeploy.api.problems import InvalidSpec, problems_from
+from appdeploy.api.problems import InvalidSpec, Problem, problems_from
 from appdeploy.api.status import AppDeploymentStatus, Phase, PolicyResult
 from appdeploy.api.timestamps import utc_seconds
 from appdeploy.api.tolerant import validate_known
@@ -55,6 +55,14 @@ from appdeploy.engine.summary import (
 )
 from appdeploy.engine.verification import reverify_gates
 
+# Templates are expanded offline and checked at admission; resolving them when a
+# run starts (a snapshot in status, drift) is not built yet. Until it is, a release
+# that names a template runs nothing rather than an empty DAG that "succeeds".
+TEMPLATES_NOT_RESOLVED = (
+    "this operator does not resolve templates when a run starts yet (docs/templates.md); "
+    "apply the expanded release instead: appdeploy render FILE --templates DIR"
+)
+
 
 def plan(
     release: Release,
@@ -73,6 +81,8 @@ def plan(
         if problems := release_name_problems(release.name):
             raise InvalidSpec(problems)
         spec = parse_spec(release.spec, settings.pod_policy, remind_floor=settings.remind_floor)
+        if spec.template_ref is not None:
+            raise InvalidSpec([Problem("spec.templateRef", TEMPLATES_NOT_RESOLVED)])
         if problems := identity_problems(release.namespace, spec, settings.operator_username):
             raise InvalidSpec(problems)
     except InvalidSpec as invalid:
