@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from appdeploy.api.problems import problems_from
 from appdeploy.providers.client import open_client
-from appdeploy.providers.google_auth import BadServiceAccount, parse_service_account
+from appdeploy.providers.google_auth import KEY_ENV, BadServiceAccount, parse_service_account
 from appdeploy.providers.http_json import (
     MissingHeaderValue,
     describe_http,
@@ -32,7 +32,6 @@ from appdeploy.providers.sentry import describe_sentry, measure_sentry
 
 PROVIDER_ENV = "APPDEPLOY_CHECK_PROVIDER"
 TOKEN_ENV = "APPDEPLOY_TOKEN"
-SERVICE_ACCOUNT_ENV = "APPDEPLOY_SERVICE_ACCOUNT_JSON"
 ROOT = "check.provider"
 
 
@@ -85,9 +84,9 @@ def take_measurement(
                 return measure_sentry(provider.sentry, token, client)
             if provider.play_vitals is not None:
                 described = describe_play(provider.play_vitals)
-                key_file = required_env(environ, SERVICE_ACCOUNT_ENV, "playVitals")
+                key_file = required_env(environ, KEY_ENV, "playVitals")
                 try:
-                    account = parse_service_account(key_file, SERVICE_ACCOUNT_ENV)
+                    account = parse_service_account(key_file, KEY_ENV)
                 except BadServiceAccount as error:
                     raise UsageError(str(error)) from None
                 return measure_play_vitals(provider.play_vitals, account, client)

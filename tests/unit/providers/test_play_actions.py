@@ -10,17 +10,20 @@ from typing import Any
 import pytest
 
 from tests.fakes.fake_play import FakePlay
-from tests.unit.providers.store_harness import Outcome, rsa_key, run_provider
+from tests.fakes.google_oauth import ServiceAccountKey, service_account_key
+from tests.unit.providers.program import Outcome, assert_result_contract, run_provider
 
 PACKAGE = "com.example.shop"
 CLIENT_EMAIL = "release-runner@shop.iam.gserviceaccount.com"
 NEW = ["4120"]
 OLD = ["4110"]
+KEY = service_account_key(CLIENT_EMAIL)
+"""The service account Play knows (one RSA key pair for the whole module)."""
 
 
 @pytest.fixture
 def play() -> Iterator[FakePlay]:
-    with FakePlay(CLIENT_EMAIL, rsa_key().public_pem) as server:
+    with FakePlay(KEY) as server:
         server.add_app(
             PACKAGE,
             {
@@ -33,17 +36,8 @@ def play() -> Iterator[FakePlay]:
         yield server
 
 
-def key_json(play: FakePlay, private_pem: str | None = None) -> str:
-    return json.dumps(
-        {
-            "type": "service_account",
-            "project_id": "shop",
-            "private_key_id": "k1",
-            "private_key": private_pem or rsa_key().private_pem,
-            "client_email": CLIENT_EMAIL,
-            "token_uri": play.token_uri,
-        }
-    )
+def key_json(play: FakePlay, key: ServiceAccountKey = KEY) -> str:
+    return key.key_file(play.token_uri)
 
 
 def act(
@@ -58,7 +52,9 @@ def act(
         "APPDEPLOY_ROLLOUT_TARGET": json.dumps({**fields, "baseUrl": play.url, **target}),
         "APPDEPLOY_SERVICE_ACCOUNT_JSON": key if key is not None else key_json(play),
     }
-    return run_provider(["play", *args], env, tmp_path / "termination-log")
+    outcome = run_provider(["play", *args], env, tmp_path / "termination-log")
+    assert_result_contract(outcome)
+    return outcome
 
 
 def test_set_fraction_commits_the_new_fraction(play: FakePlay, tmp_path: Path) -> None:
@@ -244,7 +240,7 @@ def test_a_commit_whose_answer_was_lost_is_not_committed_twice(
 
 
 def test_someone_elses_key_is_refused(play: FakePlay, tmp_path: Path) -> None:
-    outcome = act(play, tmp_path, "halt", key=key_json(play, rsa_key("intruder").private_pem))
+    outcome = act(play, tmp_path, "halt", key=key_json(play, service_account_key(CLIENT_EMAIL)))
 
     assert outcome.code == 0
     assert outcome.result["retryable"] == "false"

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from appdeploy.providers.stores.results import StoreError, retry_after_seconds
+from appdeploy.providers.client import retry_after_seconds
+from appdeploy.providers.stores.results import StoreError
 
 GONE_EDIT_HINTS = ("edit has been deleted", "edit has expired", "please create a new edit")
 

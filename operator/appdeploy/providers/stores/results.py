@@ -7,8 +7,7 @@ The planner reads the termination message as a map of strings
 
 from __future__ import annotations
 
-import email.utils
-import time
+from appdeploy.providers.result import ProviderError
 
 StoreResult = dict[str, str]
 
@@ -16,38 +15,21 @@ MAX_MESSAGE = 400
 """Characters of a store's error message kept: the termination message holds 4 KiB in all."""
 
 
-class StoreError(Exception):
-    """The store refused or failed; ``retryable`` says whether the same action may work later."""
+class StoreError(ProviderError):
+    """The store refused or failed; ``retryable`` (required here) says whether a retry may work."""
 
     def __init__(self, message: str, *, retryable: bool, retry_after: str = "") -> None:
-        super().__init__(message)
-        self.message = message[:MAX_MESSAGE]
-        self.retryable = retryable
-        self.retry_after = retry_after
-        """Seconds the store asked us to wait (429), empty when it did not say."""
+        super().__init__(message, retryable=retryable, retry_after=retry_after)
 
-    def result(self) -> StoreResult:
-        answer = {"error": self.message, "retryable": "true" if self.retryable else "false"}
-        if self.retry_after:
-            answer["retryAfter"] = self.retry_after
-        return answer
+
+def error_result(error: ProviderError) -> StoreResult:
+    """The termination message of a failed action: ``error``, ``retryable``, ``retryAfter``."""
+    answer = {"error": error.message[:MAX_MESSAGE], "retryable": flag(error.retryable)}
+    if error.retry_after:
+        answer["retryAfter"] = error.retry_after
+    return answer
 
 
 def flag(value: bool) -> str:
     """A boolean as the termination message carries it."""
     return "true" if value else "false"
-
-
-def retry_after_seconds(header: str | None, now: float | None = None) -> str:
-    """The ``Retry-After`` header as whole seconds: it may be seconds or an HTTP date."""
-    if not header:
-        return ""
-    text = header.strip()
-    if text.isdigit():
-        return text
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return ""
-    wait = when.timestamp() - (time.time() if now is None else now)
-    return str(max(0, round(wait)))
