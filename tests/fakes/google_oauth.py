@@ -98,6 +98,8 @@ class TokenEndpoint:
         """Issued access tokens and the scopes each grants."""
         self.assertions: list[dict[str, Any]] = []
         """The verified claims of each accepted assertion."""
+        self.headers: list[dict[str, Any]] = []
+        """The JOSE header of each accepted assertion (``kid`` names the key that signed it)."""
         self.refusals: list[str] = []
         """The ``error_description`` of each refused exchange, in order."""
 
@@ -114,7 +116,8 @@ class TokenEndpoint:
                 raise Refusal(
                     "unsupported_grant_type", f"Invalid grant_type: {form.get('grant_type')}"
                 )
-            claims = self._verified_claims(str(form.get("assertion", "")), audience)
+            assertion = str(form.get("assertion", ""))
+            claims = self._verified_claims(assertion, audience)
             scopes = set(str(claims.get("scope", "")).split())
             if not scopes:
                 raise Refusal("invalid_scope", "Invalid oauth scope or ID token audience provided.")
@@ -127,6 +130,7 @@ class TokenEndpoint:
         with self.lock:
             self.tokens[token] = scopes
             self.assertions.append(claims)
+            self.headers.append(jwt.get_unverified_header(assertion))
         return web.json_response(
             {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.fake_play import FakePlay
+from tests.fakes.fake_play import SCOPE, FakePlay
 from tests.fakes.google_oauth import ServiceAccountKey, service_account_key
 from tests.unit.providers.program import Outcome, assert_result_contract, run_provider
 
@@ -237,6 +237,45 @@ def test_a_commit_whose_answer_was_lost_is_not_committed_twice(
         "changed": "false",
     }
     assert len(play.commits) == 1
+
+
+def test_the_assertion_names_the_account_its_key_and_the_endpoint(
+    play: FakePlay, tmp_path: Path
+) -> None:
+    act(play, tmp_path, "read")
+
+    (claims,) = play.oauth.assertions
+    assert claims["iss"] == CLIENT_EMAIL
+    assert claims["aud"] == play.token_uri
+    assert claims["scope"] == SCOPE
+    assert claims["exp"] - claims["iat"] == 3600
+    (header,) = play.oauth.headers
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": KEY.key_id}
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after"), [(503, ""), (500, ""), (429, "30")], ids=["503", "500", "429"]
+)
+def test_a_token_endpoint_outage_is_retryable(
+    play: FakePlay, tmp_path: Path, status: int, retry_after: str
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    play.fail_next(status=status, body={"error": "internal_failure"}, headers=headers)
+
+    outcome = act(play, tmp_path, "halt")
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    assert f"Google's token endpoint answered HTTP {status}" in outcome.result["error"]
+    assert outcome.result.get("retryAfter", "") == retry_after
+    assert play.apps[PACKAGE].edits == {}
+
+
+def test_a_token_endpoint_nobody_answers_is_retryable(play: FakePlay, tmp_path: Path) -> None:
+    outcome = act(play, tmp_path, "halt", key=KEY.key_file("http://127.0.0.1:9/token"))
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    unreachable = "could not reach Google's token endpoint at http://127.0.0.1:9"
+    assert unreachable in outcome.result["error"]
 
 
 def test_someone_elses_key_is_refused(play: FakePlay, tmp_path: Path) -> None:
