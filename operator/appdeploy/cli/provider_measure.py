@@ -49,9 +49,9 @@ def add_measure_action(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_measure(args: argparse.Namespace) -> int:
+    from appdeploy.providers.job_input import UsageError  # noqa: PLC0415
     from appdeploy.providers.measure import (  # noqa: PLC0415 (httpx loads on demand)
         PROVIDER_ENV,
-        UsageError,
         parse_provider,
         take_measurement,
     )

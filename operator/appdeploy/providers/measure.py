@@ -10,7 +10,6 @@ written like any other result, because the planner counts those against
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from pydantic import ValidationError
@@ -25,6 +24,7 @@ from appdeploy.providers.http_json import (
     measure_http,
 )
 from appdeploy.providers.inputs import ProviderInput
+from appdeploy.providers.job_input import UsageError, json_object_from_env
 from appdeploy.providers.play_vitals import describe_play, measure_play_vitals
 from appdeploy.providers.prometheus import measure_prometheus
 from appdeploy.providers.result import Measurement, ProviderError
@@ -35,18 +35,9 @@ TOKEN_ENV = "APPDEPLOY_TOKEN"
 ROOT = "check.provider"
 
 
-class UsageError(ValueError):
-    """The Job gave the program something it cannot work with; the message names the field."""
-
-
 def parse_provider(text: str | None) -> ProviderInput:
     """The provider input from ``APPDEPLOY_CHECK_PROVIDER``'s JSON, or UsageError."""
-    if text is None or not text.strip():
-        raise UsageError(f"{PROVIDER_ENV} is not set: it holds the step's check.provider as JSON")
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise UsageError(f"{PROVIDER_ENV} is not JSON: {error}") from None
+    document = json_object_from_env(PROVIDER_ENV, text, "the step's check.provider")
     try:
         return ProviderInput.model_validate(document)
     except ValidationError as error:
