@@ -278,6 +278,13 @@ def test_a_token_endpoint_nobody_answers_is_retryable(play: FakePlay, tmp_path: 
     assert unreachable in outcome.result["error"]
 
 
+def test_a_store_that_does_not_answer_is_retryable(play: FakePlay, tmp_path: Path) -> None:
+    outcome = act(play, tmp_path, "halt", baseUrl="http://127.0.0.1:9")
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    assert outcome.result["error"].startswith("no answer on create an edit of com.example.shop")
+
+
 def test_someone_elses_key_is_refused(play: FakePlay, tmp_path: Path) -> None:
     outcome = act(play, tmp_path, "halt", key=key_json(play, service_account_key(CLIENT_EMAIL)))
 

@@ -21,7 +21,13 @@ import httpx
 
 from appdeploy.providers.client import DEFAULT_TIMEOUT, open_client, retry_after_seconds
 from appdeploy.providers.stores.asc_auth import asc_token
-from appdeploy.providers.stores.results import StoreError, StoreResult, error_result, flag
+from appdeploy.providers.stores.results import (
+    StoreError,
+    StoreResult,
+    call_store,
+    error_result,
+    flag,
+)
 from appdeploy.providers.stores.targets import AppStoreTarget
 
 APP_STORE_ACTIONS = ("read", "pause", "resume", "complete")
@@ -65,15 +71,8 @@ class AppStoreConnect:
         self.target = target
 
     def call(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, f"{self.target.base_url}{path}", **kwargs)
-        except httpx.HTTPError as error:
-            raise StoreError(
-                f"no answer on {doing}: {type(error).__name__}", retryable=True
-            ) from None
-        if not response.is_success:
-            raise asc_error(response, doing)
-        return response.json() if response.content else {}
+        url = f"{self.target.base_url}{path}"
+        return call_store(self.client, method, url, doing, asc_error, **kwargs)
 
     def version_id(self) -> str:
         target = self.target

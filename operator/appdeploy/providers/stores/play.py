@@ -28,8 +28,14 @@ from appdeploy.providers.google_auth import (
     parse_service_account,
 )
 from appdeploy.providers.result import ProviderError
-from appdeploy.providers.stores.play_errors import play_error, transport_error
-from appdeploy.providers.stores.results import StoreError, StoreResult, error_result, flag
+from appdeploy.providers.stores.play_errors import play_error
+from appdeploy.providers.stores.results import (
+    StoreError,
+    StoreResult,
+    call_store,
+    error_result,
+    flag,
+)
 from appdeploy.providers.stores.targets import GooglePlayTarget
 
 PLAY_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -141,13 +147,7 @@ class PlayEdit:
         self.edit_id = ""
 
     def call(self, method: str, url: str, doing: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as error:
-            raise transport_error(error, doing) from None
-        if not response.is_success:
-            raise play_error(response, doing)
-        return response.json() if response.content else {}
+        return call_store(self.client, method, url, doing, play_error, **kwargs)
 
     def open(self) -> None:
         edit = self.call(

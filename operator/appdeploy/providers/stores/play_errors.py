@@ -69,8 +69,3 @@ def play_error(response: httpx.Response, doing: str) -> StoreError:
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     return StoreError(text, retryable=False)
-
-
-def transport_error(error: httpx.HTTPError, doing: str) -> StoreError:
-    """No answer at all (refused, reset, timed out): the store may well answer next time."""
-    return StoreError(f"no answer on {doing}: {type(error).__name__}", retryable=True)

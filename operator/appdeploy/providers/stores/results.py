@@ -7,6 +7,11 @@ The planner reads the termination message as a map of strings
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
 from appdeploy.providers.result import ProviderError
 
 StoreResult = dict[str, str]
@@ -33,3 +38,35 @@ def error_result(error: ProviderError) -> StoreResult:
 def flag(value: bool) -> str:
     """A boolean as the termination message carries it."""
     return "true" if value else "false"
+
+
+def call_store(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    doing: str,
+    refusal: Callable[[httpx.Response, str], StoreError],
+    **options: Any,
+) -> Any:
+    """One request to a store: its JSON answer (``{}`` when empty), or the StoreError for it.
+
+    ``doing`` names the step in the error ("update track production"). No
+    answer at all (refused, reset, timed out) is retryable: the store may well
+    answer next time. A non-2xx answer is the store's to explain: ``refusal``
+    applies its rules (Play's, Apple's).
+    """
+    try:
+        response = client.request(method, url, **options)
+    except httpx.HTTPError as error:
+        raise StoreError(f"no answer on {doing}: {type(error).__name__}", retryable=True) from None
+    if not response.is_success:
+        raise refusal(response, doing)
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        raise StoreError(
+            f"{doing}: the store answered {response.status_code} with something that is not JSON",
+            retryable=True,
+        ) from None
