@@ -2,7 +2,9 @@
 
 The planner reads the termination message as a map of strings
 (docs/run-semantics.md), so every value is a string here, booleans included
-("true"/"false").
+("true"/"false"). Errors are ProviderErrors (StoreError is one), so a failed
+token exchange and a store's refusal become the same ``{"error",
+"retryable"}``; ``call_store`` is the one way both stores are called.
 """
 
 from __future__ import annotations
