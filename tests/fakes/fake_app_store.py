@@ -14,6 +14,7 @@ wording is the fake's own.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.fakes.http_server import FakeHttpServer
 
@@ -37,6 +40,33 @@ TRANSITIONS = {
     ("ACTIVE", "COMPLETE"),
     ("PAUSED", "COMPLETE"),
 }
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A test App Store Connect API key: the .p8 (PKCS#8 PEM) and the public half Apple keeps."""
+
+    private_pem: str
+    public_pem: str
+
+
+@functools.cache
+def p256_key(name: str = "asc") -> KeyPair:
+    """A test P-256 key pair, made once per name (a second name is "someone else's key")."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return KeyPair(private_pem, public_pem)
+
+
 NOT_AUTHORIZED = (
     "Provide a properly configured and signed bearer token, and make sure that it has not "
     "expired. Learn more about Generating Tokens for API Requests "

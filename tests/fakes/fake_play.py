@@ -1,10 +1,12 @@
 """Google Play's Publishing API v3 and Google's OAuth token endpoint, as far as staged rollouts go.
 
-The token endpoint checks the service account's RS256 assertion with the
-test key's public half (signature, ``iss``, ``aud`` = this endpoint,
-``scope``, a lifetime of one hour at most) and answers ``invalid_grant``
-otherwise. Edits are snapshots of a package's tracks; a track update is
-validated like Play does (status values, ``userFraction`` only with
+The token endpoint is google_oauth's ``TokenEndpoint`` served at this fake's
+``/token`` (the service account's RS256 assertion checked with the test
+key's public half: signature, ``iss``, ``aud`` = this endpoint, a lifetime
+of one hour at most; ``invalid_grant`` otherwise); the API then wants a
+token it issued that grants the androidpublisher scope (401, 403). Edits
+are snapshots of a package's tracks; a track update is validated like Play
+does (status values, ``userFraction`` only with
 inProgress/halted and strictly between 0 and 1, "HALTED release must have
 fraction", ``releaseToHaltNotFound``, version codes that were uploaded); a
 commit replaces the live tracks and deletes every other open edit of the
@@ -16,24 +18,19 @@ from __future__ import annotations
 
 import copy
 import itertools
-import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
 from aiohttp import web
 
+from tests.fakes.google_oauth import ServiceAccountKey, TokenEndpoint
 from tests.fakes.http_server import Failure, FakeHttpServer
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 STATUSES = ("draft", "inProgress", "halted", "completed")
 STANDARD_TRACKS = ("production", "beta", "alpha", "internal")
-MAX_ASSERTION_LIFETIME = 3600
-SHORT_LIVED = (
-    "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."
-)
 
 
 def google_error(status: int, message: str, reason: str = "badRequest", *, grpc: str = "") -> Any:
@@ -86,16 +83,12 @@ class Commit:
 class FakePlay(FakeHttpServer):
     """One Play Console account: ``add_app`` sets a package's tracks; ``commits``: what landed."""
 
-    def __init__(self, client_email: str, public_key_pem: str) -> None:
+    def __init__(self, *accounts: ServiceAccountKey) -> None:
         super().__init__()
-        self.client_email = client_email
-        self.public_key_pem = public_key_pem
+        self.oauth = TokenEndpoint(*accounts)
         self.apps: dict[str, App] = {}
         self.commits: list[Commit] = []
         self.deleted_edits: list[str] = []
-        self.token_requests = 0
-        self.refused_assertions: list[str] = []
-        self._tokens: set[str] = set()
         self.race_next_edit = False
         """Another writer commits just after the next edit is created, so that edit is deleted."""
         self._ids = itertools.count(1)
@@ -104,6 +97,11 @@ class FakePlay(FakeHttpServer):
     @property
     def token_uri(self) -> str:
         return f"{self.url}/token"
+
+    @property
+    def refused_assertions(self) -> list[str]:
+        """Why the token endpoint refused each exchange it refused (Google's description)."""
+        return list(self.oauth.refusals)
 
     def add_app(self, package: str, releases: dict[str, list[dict[str, Any]]]) -> None:
         """A package whose tracks hold ``releases``; their version codes count as uploaded."""
@@ -147,65 +145,30 @@ class FakePlay(FakeHttpServer):
         ]
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
-        with self.lock:
-            self.token_requests += 1
         failure = self._failure("token")
         if failure is not None:
             return failure.response()
-        problem = self._assertion_problem(
-            str(form.get("grant_type", "")), str(form.get("assertion", ""))
-        )
-        if problem:
-            with self.lock:
-                self.refused_assertions.append(problem)
-            return web.json_response(
-                {"error": "invalid_grant", "error_description": problem}, status=400
-            )
-        token = "ya29." + secrets.token_urlsafe(24)
-        with self.lock:
-            self._tokens.add(token)
-        return web.json_response(
-            {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
-        )
-
-    def _assertion_problem(self, grant_type: str, assertion: str) -> str:
-        if grant_type != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return "Invalid grant_type."
-        try:
-            claims = jwt.decode(
-                assertion,
-                self.public_key_pem,
-                algorithms=["RS256"],
-                audience=self.token_uri,
-                options={"require": ["iss", "aud", "exp", "iat", "scope"]},
-            )
-        except jwt.InvalidSignatureError:
-            return "Invalid JWT Signature."
-        except jwt.ExpiredSignatureError:
-            return SHORT_LIVED
-        except jwt.PyJWTError as error:
-            return f"Invalid JWT: {error}"
-        if claims["iss"] != self.client_email:
-            return "Invalid JWT: unknown issuer."
-        if SCOPE not in str(claims["scope"]).split():
-            return "Invalid JWT: the scope does not include androidpublisher."
-        if (
-            claims["exp"] - claims["iat"] > MAX_ASSERTION_LIFETIME
-            or claims["iat"] > time.time() + 60
-        ):
-            return SHORT_LIVED
-        return ""
+        return await self.oauth.exchange(request, self.token_uri)
 
     def _authorize(self, request: web.Request) -> App:
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer ") or header[len("Bearer ") :] not in self._tokens:
+        scopes = self.oauth.scopes_of(header.removeprefix("Bearer "))
+        if not header.startswith("Bearer ") or not scopes:
             raise Refused(
                 google_error(
                     401,
                     "Request had invalid authentication credentials. "
                     "Expected OAuth 2 access token.",
                     "unauthorized",
+                )
+            )
+        if SCOPE not in scopes:
+            raise Refused(
+                google_error(
+                    403,
+                    "Request had insufficient authentication scopes.",
+                    "insufficientPermissions",
+                    grpc="PERMISSION_DENIED",
                 )
             )
         package = request.match_info["package"]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from appdeploy.cli.exit_codes import OK, USAGE, HelpFormatter, exit_codes_help
-from appdeploy.cli.termination_message import add_termination_log_flag, write_result
+from appdeploy.cli.termination_message import add_termination_log_flag, usage_error, write_result
 
 SUMMARY = "Take one health measurement (Prometheus, HTTP, Sentry, Play vitals) for a check step"
 
@@ -32,7 +31,8 @@ def add_measure_action(actions: argparse._SubParsersAction[argparse.ArgumentPars
         epilog=exit_codes_help(
             {
                 OK: "a result was written (an error measurement included)",
-                USAGE: "usage error: bad or missing APPDEPLOY_CHECK_PROVIDER, a missing credential",
+                USAGE: "usage error: bad or missing APPDEPLOY_CHECK_PROVIDER, a missing "
+                "credential (also written as the result, with retryable false)",
             }
         ),
         formatter_class=HelpFormatter,
@@ -49,21 +49,19 @@ def add_measure_action(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_measure(args: argparse.Namespace) -> int:
+    from appdeploy.providers.job_input import UsageError  # noqa: PLC0415
     from appdeploy.providers.measure import (  # noqa: PLC0415 (httpx loads on demand)
         PROVIDER_ENV,
-        UsageError,
         parse_provider,
         take_measurement,
     )
 
     if args.timeout <= 0:
-        print("error: --timeout must be more than 0 seconds", file=sys.stderr)
-        return USAGE
+        return usage_error("--timeout must be more than 0 seconds", args.termination_log)
     try:
         provider = parse_provider(os.environ.get(PROVIDER_ENV))
         measurement = take_measurement(provider, os.environ, args.timeout)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return USAGE
+        return usage_error(str(error), args.termination_log)
     write_result(measurement.to_message(), args.termination_log)
     return OK

@@ -11,14 +11,12 @@ decides whether to try again. Only a wrong invocation exits 2.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 
 from appdeploy.cli.exit_codes import OK, USAGE, HelpFormatter, exit_codes_help
+from appdeploy.cli.termination_message import add_termination_log_flag, usage_error, write_result
 from appdeploy.providers.stores.appstore import APP_STORE_ACTIONS, run_app_store_action
 from appdeploy.providers.stores.play import PLAY_ACTIONS, run_play_action
-from appdeploy.providers.stores.results import StoreResult
 from appdeploy.providers.stores.targets import (
     TARGET_ENV,
     AppStoreTarget,
@@ -27,7 +25,6 @@ from appdeploy.providers.stores.targets import (
     parse_target,
 )
 
-TERMINATION_LOG = "/dev/termination-log"
 EXIT_HELP = exit_codes_help(
     {OK: "a result was written (the store's state, or its error)", USAGE: "usage error"}
 )
@@ -41,15 +38,6 @@ def _fraction(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is outside (0, 1]: 0.05 means 5%, 1 completes")
     return value
-
-
-def _add_output_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--termination-log",
-        default=TERMINATION_LOG,
-        metavar="PATH",
-        help=f"where the result goes besides stdout (default {TERMINATION_LOG})",
-    )
 
 
 def add_store_actions(providers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,7 +61,7 @@ def add_store_actions(providers: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="F",
         help="set-fraction: the share of users, 0 < F <= 1 (1 completes the rollout)",
     )
-    _add_output_flag(play)
+    add_termination_log_flag(play)
     play.set_defaults(handler=run_play_command)
 
     appstore = providers.add_parser(
@@ -89,42 +77,21 @@ def add_store_actions(providers: argparse._SubParsersAction[argparse.ArgumentPar
     appstore.add_argument(
         "action", choices=APP_STORE_ACTIONS, metavar="ACTION", help=", ".join(APP_STORE_ACTIONS)
     )
-    _add_output_flag(appstore)
+    add_termination_log_flag(appstore)
     appstore.set_defaults(handler=run_app_store_command)
-
-
-def write_result(result: StoreResult, termination_log: str) -> None:
-    """Print the result and write it where Kubernetes reads the termination message."""
-    text = json.dumps(result, sort_keys=True)
-    print(text, flush=True)
-    try:
-        with open(termination_log, "w", encoding="utf-8") as log:
-            log.write(text)
-    except OSError as error:
-        print(
-            f"warning: could not write the result to {termination_log} ({error.strerror}); "
-            "it is on stdout only",
-            file=sys.stderr,
-        )
-
-
-def _usage_error(message: str, termination_log: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    write_result({"error": message, "retryable": "false"}, termination_log)
-    return USAGE
 
 
 def run_play_command(args: argparse.Namespace) -> int:
     if args.action == "set-fraction" and args.fraction is None:
-        return _usage_error("set-fraction needs --fraction F (0 < F <= 1)", args.termination_log)
+        return usage_error("set-fraction needs --fraction F (0 < F <= 1)", args.termination_log)
     if args.action != "set-fraction" and args.fraction is not None:
-        return _usage_error(
+        return usage_error(
             f"--fraction belongs to set-fraction, not {args.action}", args.termination_log
         )
     try:
         target = parse_target(GooglePlayTarget, os.environ.get(TARGET_ENV))
     except TargetError as error:
-        return _usage_error(str(error), args.termination_log)
+        return usage_error(str(error), args.termination_log)
     write_result(run_play_action(args.action, target, args.fraction), args.termination_log)
     return OK
 
@@ -133,6 +100,6 @@ def run_app_store_command(args: argparse.Namespace) -> int:
     try:
         target = parse_target(AppStoreTarget, os.environ.get(TARGET_ENV))
     except TargetError as error:
-        return _usage_error(str(error), args.termination_log)
+        return usage_error(str(error), args.termination_log)
     write_result(run_app_store_action(args.action, target), args.termination_log)
     return OK

@@ -3,11 +3,15 @@
 A provider's answer is judged by the planner, so each failure must say what
 went wrong in words a release manager can act on (``Sentry answered HTTP 401
 Unauthorized: Invalid token``), and never repeat a credential: messages name
-the service and its address, never request headers.
+the service and its address, never request headers. Each failure also says
+whether the same request may work later (``retryable``): the store actions
+report that to the planner; a measurement does not need it.
 """
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,10 +41,12 @@ def send(
     except httpx.TimeoutException:
         seconds = client.timeout.read
         raise ProviderError(
-            f"{service} did not answer within {seconds:g}s ({origin(url)})"
+            f"{service} did not answer within {seconds:g}s ({origin(url)})", retryable=True
         ) from None
     except httpx.HTTPError as error:
-        raise ProviderError(f"could not reach {service} at {origin(url)}: {error}") from None
+        raise ProviderError(
+            f"could not reach {service} at {origin(url)}: {error}", retryable=True
+        ) from None
 
 
 def origin(url: str) -> str:
@@ -67,6 +73,7 @@ def fail_unless_success(
 
     ``explain`` picks the human part out of the service's JSON error body
     (each service has its own shape); a 429 also says when to come back.
+    Retryable: 429 and 5xx; any other refusal would be the same next time.
     """
     if response.is_success:
         return
@@ -89,4 +96,24 @@ def fail_unless_success(
             reason = response.text.strip()
     if reason:
         message += ": " + shorten(reason, 300)
-    raise ProviderError(message)
+    status = response.status_code
+    raise ProviderError(
+        message,
+        retryable=status == 429 or status >= 500,
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+    )
+
+
+def retry_after_seconds(header: str | None, now: float | None = None) -> str:
+    """The ``Retry-After`` header as whole seconds: it may be seconds or an HTTP date."""
+    if not header:
+        return ""
+    text = header.strip()
+    if text.isdigit():
+        return text
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return ""
+    wait = when.timestamp() - (time.time() if now is None else now)
+    return str(max(0, round(wait)))

@@ -1,11 +1,20 @@
 """Google service-account credentials: the OAuth 2.0 JWT bearer flow (RFC 7523).
 
-The key file (``APPDEPLOY_SERVICE_ACCOUNT_JSON``, as downloaded from Google
-Cloud) holds ``client_email``, an RSA ``private_key`` and the ``token_uri``.
-The program signs a short assertion with RS256 (``iss`` the account, ``scope``
-the API, ``aud`` the token endpoint, valid one hour) and exchanges it there
-for an access token, so the key itself never leaves the Job. Nothing here
-puts the key, the assertion or the token into a message.
+One implementation for every Google API a Job calls: Play vitals (the
+Reporting API) and the Play store actions (the Publishing API). The key
+file (``APPDEPLOY_SERVICE_ACCOUNT_JSON``, as downloaded from Google Cloud)
+holds ``client_email``, an RSA ``private_key`` (and its ``private_key_id``,
+sent as the ``kid`` header) and the ``token_uri``. The program signs a short
+assertion with RS256 (``iss`` the account, ``scope`` the API, ``aud`` the
+token endpoint it is sent to, valid one hour) and exchanges it there for an
+access token, so the key itself never leaves the Job. Nothing here puts the
+key, the assertion or the token into a message.
+
+A key file Google would not accept is a BadServiceAccount (the Job was given
+the wrong thing: each program reports it its own way); a token endpoint that
+refuses or fails is a ProviderError whose ``retryable`` says whether asking
+again may help (no answer, 429, 5xx: yes; a refusal such as
+``invalid_grant``: no).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from appdeploy.providers.client import fail_unless_success, read_json, send
 from appdeploy.providers.result import ProviderError
 
+KEY_ENV = "APPDEPLOY_SERVICE_ACCOUNT_JSON"
+"""Where a Job finds the key file (from the namespace's Secret)."""
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 3600
 """Google accepts assertions valid for at most an hour."""
@@ -44,22 +55,32 @@ class ServiceAccount:
 
 
 def parse_service_account(text: str, source: str) -> ServiceAccount:
-    """The account in a JSON key file; BadServiceAccount names what is missing or wrong."""
+    """The account in a JSON key file; BadServiceAccount names what is missing or wrong.
+
+    ``source`` is where the text came from (the env var), for the message.
+    """
+    if not text or not text.strip():
+        raise BadServiceAccount(f"{source} is not set: the service account's JSON key file")
     try:
         document = json.loads(text)
     except ValueError:
         raise BadServiceAccount(f"{source} is not JSON (a service account key file is)") from None
     if not isinstance(document, dict):
-        raise BadServiceAccount(f"{source} is not a JSON object")
-    for key in ("client_email", "private_key", "token_uri"):
-        if not isinstance(document.get(key), str) or not document[key]:
-            raise BadServiceAccount(f"{source}: {key} is missing (is this a service account key?)")
+        raise BadServiceAccount(f"{source} is not a JSON object (a service account key file is)")
+    missing = [
+        key
+        for key in ("client_email", "private_key", "token_uri")
+        if not isinstance(document.get(key), str) or not document[key]
+    ]
+    if missing:
+        raise BadServiceAccount(f"{source}: missing {', '.join(missing)}")
+    unusable = f"{source}: private_key is not a usable RSA key (an unencrypted PEM key is)"
     try:
         private_key = load_pem_private_key(document["private_key"].encode(), password=None)
     except (ValueError, TypeError):
-        raise BadServiceAccount(f"{source}: private_key is not an unencrypted PEM key") from None
+        raise BadServiceAccount(unusable) from None
     if not isinstance(private_key, RSAPrivateKey):
-        raise BadServiceAccount(f"{source}: private_key is not an RSA key")
+        raise BadServiceAccount(unusable)
     key_id = document.get("private_key_id")
     return ServiceAccount(
         client_email=document["client_email"],
@@ -89,6 +110,7 @@ def access_token(
 
     ``token_uri`` overrides the key file's (tests); the assertion's audience is
     always the endpoint it is sent to, so it is worthless anywhere else.
+    Retryable when the endpoint did not answer, or answered 429 or 5xx.
     """
     endpoint = token_uri or account.token_uri
     assertion = signed_assertion(account, scope, endpoint, int(time.time()))

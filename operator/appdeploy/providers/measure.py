@@ -10,14 +10,13 @@ written like any other result, because the planner counts those against
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from pydantic import ValidationError
 
 from appdeploy.api.problems import problems_from
 from appdeploy.providers.client import open_client
-from appdeploy.providers.google_auth import BadServiceAccount, parse_service_account
+from appdeploy.providers.google_auth import KEY_ENV, BadServiceAccount, parse_service_account
 from appdeploy.providers.http_json import (
     MissingHeaderValue,
     describe_http,
@@ -25,6 +24,7 @@ from appdeploy.providers.http_json import (
     measure_http,
 )
 from appdeploy.providers.inputs import ProviderInput
+from appdeploy.providers.job_input import UsageError, json_object_from_env
 from appdeploy.providers.play_vitals import describe_play, measure_play_vitals
 from appdeploy.providers.prometheus import measure_prometheus
 from appdeploy.providers.result import Measurement, ProviderError
@@ -32,22 +32,12 @@ from appdeploy.providers.sentry import describe_sentry, measure_sentry
 
 PROVIDER_ENV = "APPDEPLOY_CHECK_PROVIDER"
 TOKEN_ENV = "APPDEPLOY_TOKEN"
-SERVICE_ACCOUNT_ENV = "APPDEPLOY_SERVICE_ACCOUNT_JSON"
 ROOT = "check.provider"
-
-
-class UsageError(ValueError):
-    """The Job gave the program something it cannot work with; the message names the field."""
 
 
 def parse_provider(text: str | None) -> ProviderInput:
     """The provider input from ``APPDEPLOY_CHECK_PROVIDER``'s JSON, or UsageError."""
-    if text is None or not text.strip():
-        raise UsageError(f"{PROVIDER_ENV} is not set: it holds the step's check.provider as JSON")
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise UsageError(f"{PROVIDER_ENV} is not JSON: {error}") from None
+    document = json_object_from_env(PROVIDER_ENV, text, "the step's check.provider")
     try:
         return ProviderInput.model_validate(document)
     except ValidationError as error:
@@ -85,9 +75,9 @@ def take_measurement(
                 return measure_sentry(provider.sentry, token, client)
             if provider.play_vitals is not None:
                 described = describe_play(provider.play_vitals)
-                key_file = required_env(environ, SERVICE_ACCOUNT_ENV, "playVitals")
+                key_file = required_env(environ, KEY_ENV, "playVitals")
                 try:
-                    account = parse_service_account(key_file, SERVICE_ACCOUNT_ENV)
+                    account = parse_service_account(key_file, KEY_ENV)
                 except BadServiceAccount as error:
                     raise UsageError(str(error)) from None
                 return measure_play_vitals(provider.play_vitals, account, client)

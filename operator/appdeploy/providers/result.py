@@ -20,7 +20,21 @@ TEXT_FIELDS = {"error", "resolvedQuery", "note"}
 
 
 class ProviderError(Exception):
-    """The provider failed to answer usefully: becomes an ``error`` measurement."""
+    """An outside service failed to answer usefully, and whether asking again may help.
+
+    Both kinds of program raise it: ``provider measure`` writes it as an
+    ``error`` measurement (the planner's error limit decides), a store action
+    as ``{"error", "retryable"}`` (``StoreError`` is one). ``retryable`` is
+    true when the same request may well work later (no answer, 429, 5xx);
+    ``retry_after`` is the seconds the service asked for, empty when it did
+    not say.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,9 @@
-"""Run ``appdeploy provider measure`` as a Job runs it: a real subprocess, env in, JSON out."""
+"""Fixtures of the provider tests: the ``measure`` program, and the fakes it measures against."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,51 +14,18 @@ from tests.fakes.json_api import FakeJsonApi
 from tests.fakes.play_reporting import FakePlayReporting
 from tests.fakes.prometheus import FakePrometheus
 from tests.fakes.sentry import FakeSentry
-
-RUN_TIMEOUT = 60.0
-"""Seconds a program may take before the test gives up on it (a hang is a failure)."""
-
-
-@dataclass(frozen=True)
-class Run:
-    """What one run of the program left behind."""
-
-    code: int
-    message: dict[str, str] | None
-    """The termination log's JSON; None when the program wrote none."""
-    stdout: str
-    stderr: str
-
-
-def run_program(tmp_path: Path, env: dict[str, str], *args: str, log: Path | None = None) -> Run:
-    """``python -m appdeploy provider ARGS…`` with only ``env`` (and PATH) in its environment."""
-    log = log or tmp_path / "termination-log"
-    if log.exists():
-        log.unlink()
-    done = subprocess.run(
-        [sys.executable, "-m", "appdeploy", "provider", *args, "--termination-log", str(log)],
-        env={"PATH": os.environ.get("PATH", ""), **env},
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-    message = json.loads(log.read_text()) if log.exists() else None
-    return Run(done.returncode, message, done.stdout, done.stderr)
+from tests.unit.providers.program import Outcome, assert_result_contract, run_provider
 
 
 @pytest.fixture
 def measure(tmp_path: Path) -> Any:
     """``measure(provider, env=…, *flags)``: run ``provider measure`` on ``{"provider": …}``."""
 
-    def run(provider: dict[str, Any], *flags: str, env: dict[str, str] | None = None) -> Run:
+    def run(provider: dict[str, Any], *flags: str, env: dict[str, str] | None = None) -> Outcome:
         environ = {"APPDEPLOY_CHECK_PROVIDER": json.dumps(provider), **(env or {})}
-        result = run_program(tmp_path, environ, "measure", *flags)
+        result = run_provider(["measure", *flags], environ, tmp_path / "termination-log")
         if result.code == 0:
-            # The contract: the same JSON on stdout and in the log, every value a string.
-            assert result.message is not None, result.stderr
-            assert json.loads(result.stdout) == result.message
-            assert all(isinstance(value, str) for value in result.message.values())
+            assert_result_contract(result)
         return result
 
     return run

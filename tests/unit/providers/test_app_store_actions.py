@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.fake_app_store import FakeAppStoreConnect, PhasedRelease
-from tests.unit.providers.store_harness import Outcome, p256_key, run_provider
+from tests.fakes.fake_app_store import FakeAppStoreConnect, PhasedRelease, p256_key
+from tests.unit.providers.program import Outcome, assert_result_contract, run_provider
 
 APP_ID = "1234567890"
 KEY_ID = "2X9R4HXF34"
@@ -48,7 +48,9 @@ def act(
         "APPDEPLOY_ASC_ISSUER_ID": ISSUER_ID,
         "APPDEPLOY_ASC_PRIVATE_KEY": private_pem or p256_key().private_pem,
     }
-    return run_provider(["appstore", action], env, tmp_path / "termination-log")
+    outcome = run_provider(["appstore", action], env, tmp_path / "termination-log")
+    assert_result_contract(outcome)
+    return outcome
 
 
 def test_read_reports_the_phased_release(

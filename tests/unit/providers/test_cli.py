@@ -7,22 +7,31 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.unit.providers.conftest import run_program
+from tests.unit.providers.program import run_provider
 
 
-def test_an_unknown_provider_is_a_usage_error_and_writes_no_result(tmp_path: Path) -> None:
+def test_an_unknown_provider_is_a_usage_error_written_as_the_result(tmp_path: Path) -> None:
+    # Written, so the failed Job's status says what was wrong, not only "exit code 2".
     env = {"APPDEPLOY_CHECK_PROVIDER": '{"datadog": {"query": "avg:crashes"}}'}
-    run = run_program(tmp_path, env, "measure")
+    run = run_provider(["measure"], env, tmp_path / "log")
     assert run.code == 2
-    assert run.message is None
-    assert run.stdout == ""
     assert "check.provider.datadog: unknown field" in run.stderr
+    assert run.result["retryable"] == "false"
+    assert "check.provider.datadog: unknown field" in run.result["error"]
+    assert json.loads(run.stdout) == run.result
 
 
 def test_without_the_input_it_says_where_the_input_goes(tmp_path: Path) -> None:
-    run = run_program(tmp_path, {}, "measure")
+    run = run_provider(["measure"], {}, tmp_path / "log")
     assert run.code == 2
     assert "APPDEPLOY_CHECK_PROVIDER is not set" in run.stderr
+    assert run.result["error"].startswith("APPDEPLOY_CHECK_PROVIDER is not set")
+
+
+def test_a_timeout_that_is_not_positive_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_provider(["measure", "--timeout", "0"], {}, tmp_path / "log")
+    assert run.code == 2
+    assert run.result == {"error": "--timeout must be more than 0 seconds", "retryable": "false"}
 
 
 def test_an_unwritable_termination_log_is_reported_and_the_result_still_printed(
@@ -31,12 +40,10 @@ def test_an_unwritable_termination_log_is_reported_and_the_result_still_printed(
     prometheus.set_scalar("vector(1)", "1")
     provider = {"prometheus": {"address": prometheus.url, "query": "vector(1)"}}
     log = tmp_path / "no-such-dir" / "termination-log"
-    run = run_program(
-        tmp_path, {"APPDEPLOY_CHECK_PROVIDER": json.dumps(provider)}, "measure", log=log
-    )
+    run = run_provider(["measure"], {"APPDEPLOY_CHECK_PROVIDER": json.dumps(provider)}, log)
     assert run.code == 0
     assert json.loads(run.stdout) == {"value": "1", "resolvedQuery": "vector(1)"}
-    assert f"could not write the termination log {log}" in run.stderr
+    assert f"could not write the result to {log}" in run.stderr
 
 
 def test_the_help_lists_the_actions_and_the_exit_codes() -> None:

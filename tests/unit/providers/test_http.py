@@ -22,7 +22,7 @@ def test_the_number_at_the_path_with_a_header_from_the_env(measure, json_api) ->
     ]
     run = measure(provider(json_api, headers=headers), env={"APPDEPLOY_HEADER_0": API_KEY})
     assert run.code == 0
-    assert run.message == {
+    assert run.result == {
         "value": "0.9991",
         "resolvedQuery": f"GET {json_api.url}/health $.data.crashFree",
     }
@@ -31,31 +31,31 @@ def test_the_number_at_the_path_with_a_header_from_the_env(measure, json_api) ->
 
 def test_a_numeric_string_is_a_number(measure, json_api) -> None:
     json_api.documents["/health"] = {"data": {"crashFree": "0.95"}}
-    assert measure(provider(json_api, method="POST")).message["value"] == "0.95"
+    assert measure(provider(json_api, method="POST")).result["value"] == "0.95"
     assert json_api.seen[-1][0] == "POST"
 
 
 def test_a_missing_path_and_null_are_no_data(measure, json_api) -> None:
     json_api.documents["/health"] = {"data": {}}
     run = measure(provider(json_api))
-    assert "value" not in run.message and "error" not in run.message
-    assert "selects nothing" in run.message["note"]
+    assert "value" not in run.result and "error" not in run.result
+    assert "selects nothing" in run.result["note"]
     json_api.documents["/health"] = {"data": {"crashFree": None}}
-    assert "is null" in measure(provider(json_api)).message["note"]
+    assert "is null" in measure(provider(json_api)).result["note"]
 
 
 def test_text_where_a_number_belongs_is_an_error(measure, json_api) -> None:
     json_api.documents["/health"] = {"data": {"crashFree": "healthy"}}
     run = measure(provider(json_api))
-    assert "is not a number" in run.message["error"]
-    assert "value" not in run.message
+    assert "is not a number" in run.result["error"]
+    assert "value" not in run.result
 
 
 def test_an_html_page_and_a_401_are_errors(measure, json_api) -> None:
     json_api.raw["/health"] = "<html><body>Sign in</body></html>"
-    assert "not JSON" in measure(provider(json_api)).message["error"]
+    assert "not JSON" in measure(provider(json_api)).result["error"]
     json_api.required_headers = {"X-Api-Key": API_KEY}
-    assert "HTTP 401" in measure(provider(json_api, path="/other")).message["error"]
+    assert "HTTP 401" in measure(provider(json_api, path="/other")).result["error"]
 
 
 def test_a_crd_header_reads_its_indexed_env_var_and_a_sample_path(measure, json_api) -> None:
@@ -70,7 +70,7 @@ def test_a_crd_header_reads_its_indexed_env_var_and_a_sample_path(measure, json_
         provider(json_api, headers=headers, sampleJsonPath="$.data.users"),
         env={"APPDEPLOY_HEADER_1": f"Bearer {API_KEY}"},
     )
-    assert (run.message["value"], run.message["sample"]) == ("0.99", "5120")
+    assert (run.result["value"], run.result["sample"]) == ("0.99", "5120")
     assert API_KEY not in run.stdout + run.stderr
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from appdeploy.providers.measure import UsageError, parse_provider
+from appdeploy.providers.job_input import UsageError
+from appdeploy.providers.measure import parse_provider
 
 PROMETHEUS = {"address": "http://prometheus:9090", "query": "up"}
 

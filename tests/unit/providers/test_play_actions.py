@@ -9,18 +9,21 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.fake_play import FakePlay
-from tests.unit.providers.store_harness import Outcome, rsa_key, run_provider
+from tests.fakes.fake_play import SCOPE, FakePlay
+from tests.fakes.google_oauth import ServiceAccountKey, service_account_key
+from tests.unit.providers.program import Outcome, assert_result_contract, run_provider
 
 PACKAGE = "com.example.shop"
 CLIENT_EMAIL = "release-runner@shop.iam.gserviceaccount.com"
 NEW = ["4120"]
 OLD = ["4110"]
+KEY = service_account_key(CLIENT_EMAIL)
+"""The service account Play knows (one RSA key pair for the whole module)."""
 
 
 @pytest.fixture
 def play() -> Iterator[FakePlay]:
-    with FakePlay(CLIENT_EMAIL, rsa_key().public_pem) as server:
+    with FakePlay(KEY) as server:
         server.add_app(
             PACKAGE,
             {
@@ -33,17 +36,8 @@ def play() -> Iterator[FakePlay]:
         yield server
 
 
-def key_json(play: FakePlay, private_pem: str | None = None) -> str:
-    return json.dumps(
-        {
-            "type": "service_account",
-            "project_id": "shop",
-            "private_key_id": "k1",
-            "private_key": private_pem or rsa_key().private_pem,
-            "client_email": CLIENT_EMAIL,
-            "token_uri": play.token_uri,
-        }
-    )
+def key_json(play: FakePlay, key: ServiceAccountKey = KEY) -> str:
+    return key.key_file(play.token_uri)
 
 
 def act(
@@ -58,7 +52,9 @@ def act(
         "APPDEPLOY_ROLLOUT_TARGET": json.dumps({**fields, "baseUrl": play.url, **target}),
         "APPDEPLOY_SERVICE_ACCOUNT_JSON": key if key is not None else key_json(play),
     }
-    return run_provider(["play", *args], env, tmp_path / "termination-log")
+    outcome = run_provider(["play", *args], env, tmp_path / "termination-log")
+    assert_result_contract(outcome)
+    return outcome
 
 
 def test_set_fraction_commits_the_new_fraction(play: FakePlay, tmp_path: Path) -> None:
@@ -243,8 +239,54 @@ def test_a_commit_whose_answer_was_lost_is_not_committed_twice(
     assert len(play.commits) == 1
 
 
+def test_the_assertion_names_the_account_its_key_and_the_endpoint(
+    play: FakePlay, tmp_path: Path
+) -> None:
+    act(play, tmp_path, "read")
+
+    (claims,) = play.oauth.assertions
+    assert claims["iss"] == CLIENT_EMAIL
+    assert claims["aud"] == play.token_uri
+    assert claims["scope"] == SCOPE
+    assert claims["exp"] - claims["iat"] == 3600
+    (header,) = play.oauth.headers
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": KEY.key_id}
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after"), [(503, ""), (500, ""), (429, "30")], ids=["503", "500", "429"]
+)
+def test_a_token_endpoint_outage_is_retryable(
+    play: FakePlay, tmp_path: Path, status: int, retry_after: str
+) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    play.fail_next(status=status, body={"error": "internal_failure"}, headers=headers)
+
+    outcome = act(play, tmp_path, "halt")
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    assert f"Google's token endpoint answered HTTP {status}" in outcome.result["error"]
+    assert outcome.result.get("retryAfter", "") == retry_after
+    assert play.apps[PACKAGE].edits == {}
+
+
+def test_a_token_endpoint_nobody_answers_is_retryable(play: FakePlay, tmp_path: Path) -> None:
+    outcome = act(play, tmp_path, "halt", key=KEY.key_file("http://127.0.0.1:9/token"))
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    unreachable = "could not reach Google's token endpoint at http://127.0.0.1:9"
+    assert unreachable in outcome.result["error"]
+
+
+def test_a_store_that_does_not_answer_is_retryable(play: FakePlay, tmp_path: Path) -> None:
+    outcome = act(play, tmp_path, "halt", baseUrl="http://127.0.0.1:9")
+
+    assert outcome.result["retryable"] == "true", outcome.result
+    assert outcome.result["error"].startswith("no answer on create an edit of com.example.shop")
+
+
 def test_someone_elses_key_is_refused(play: FakePlay, tmp_path: Path) -> None:
-    outcome = act(play, tmp_path, "halt", key=key_json(play, rsa_key("intruder").private_pem))
+    outcome = act(play, tmp_path, "halt", key=key_json(play, service_account_key(CLIENT_EMAIL)))
 
     assert outcome.code == 0
     assert outcome.result["retryable"] == "false"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from appdeploy.providers.google_auth import KEY_ENV
 from appdeploy.providers.stores.appstore import run_app_store_action
-from appdeploy.providers.stores.google_auth import KEY_ENV
 from appdeploy.providers.stores.play import run_play_action
 from appdeploy.providers.stores.targets import (
     AppStoreTarget,
@@ -16,7 +16,7 @@ from appdeploy.providers.stores.targets import (
     TargetError,
     parse_target,
 )
-from tests.unit.providers.store_harness import run_provider
+from tests.unit.providers.program import run_provider
 
 TARGET = {"packageName": "com.example.shop", "versionCodes": ["4120"]}
 

@@ -53,9 +53,9 @@ def test_the_versions_rate_on_the_freshest_day(
     )
     run = measure(provider(play_reporting), env=key_env(play_key, google_oauth))
     assert run.code == 0, run.stderr
-    assert run.message["value"] == "0.0031"
-    assert run.message["sample"] == "15234"
-    assert "2026-12-01" in run.message["resolvedQuery"]
+    assert run.result["value"] == "0.0031"
+    assert run.result["sample"] == "15234"
+    assert "2026-12-01" in run.result["resolvedQuery"]
     # The assertion the endpoint verified: the account, this endpoint, the reporting scope.
     (claims,) = google_oauth.assertions
     assert claims["iss"] == play_key.client_email
@@ -78,8 +78,8 @@ def test_anr_sets_default_to_the_user_perceived_rate(
     vitals = provider(play_reporting, metricSet="anrRate")
     del vitals["playVitals"]["metric"]
     run = measure(vitals, env=key_env(play_key, google_oauth))
-    assert run.message["value"] == "0.0011"
-    assert run.message["sample"] == "800"
+    assert run.result["value"] == "0.0011"
+    assert run.result["sample"] == "800"
 
 
 def test_a_version_without_a_row_yet_is_no_data_saying_how_fresh(
@@ -88,16 +88,16 @@ def test_a_version_without_a_row_yet_is_no_data_saying_how_fresh(
     play_reporting.fresh_until = FRESH_UNTIL
     run = measure(provider(play_reporting), env=key_env(play_key, google_oauth))
     assert run.code == 0
-    assert "value" not in run.message and "error" not in run.message
-    assert "fresh until 2026-12-02" in run.message["note"]
+    assert "value" not in run.result and "error" not in run.result
+    assert "fresh until 2026-12-02" in run.result["note"]
 
 
 def test_no_daily_data_at_all_is_not_fresh_yet(
     measure, play_key, google_oauth, play_reporting
 ) -> None:
     run = measure(provider(play_reporting), env=key_env(play_key, google_oauth))
-    assert "value" not in run.message and "error" not in run.message
-    assert run.message["note"].startswith("not fresh yet")
+    assert "value" not in run.result and "error" not in run.result
+    assert run.result["note"].startswith("not fresh yet")
     assert play_reporting.queries == []
 
 
@@ -108,8 +108,8 @@ def test_an_assertion_signed_by_another_key_is_refused(
     play_reporting.fresh_until = FRESH_UNTIL
     run = measure(provider(play_reporting), env=key_env(impostor, google_oauth))
     assert run.code == 0
-    assert "HTTP 400" in run.message["error"]
-    assert "invalid_grant: Invalid JWT Signature." in run.message["error"]
+    assert "HTTP 400" in run.result["error"]
+    assert "invalid_grant: Invalid JWT Signature." in run.result["error"]
     assert play_reporting.request_count == 0
 
 
@@ -122,7 +122,7 @@ def test_token_uri_overrides_the_key_files_and_is_the_audience(
     )
     env = {"APPDEPLOY_SERVICE_ACCOUNT_JSON": play_key.key_file(REFUSED_TOKEN_URI)}
     run = measure(provider(play_reporting, tokenUri=google_oauth.token_uri), env=env)
-    assert run.message["value"] == "0.002", run.message
+    assert run.result["value"] == "0.002", run.result
     assert google_oauth.assertions[0]["aud"] == google_oauth.token_uri
 
 
@@ -133,13 +133,13 @@ def test_throttling_and_server_errors_are_errors(
     quota = {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}
     play_reporting.fail_next(status=429, body=quota, headers={"Retry-After": "60"})
     run = measure(provider(play_reporting), env=key_env(play_key, google_oauth))
-    assert "HTTP 429" in run.message["error"]
-    assert "retry after 60s" in run.message["error"]
-    assert "RESOURCE_EXHAUSTED Quota exceeded" in run.message["error"]
+    assert "HTTP 429" in run.result["error"]
+    assert "retry after 60s" in run.result["error"]
+    assert "RESOURCE_EXHAUSTED Quota exceeded" in run.result["error"]
     play_reporting.fail_next(status=500, body={"error": {"code": 500, "status": "INTERNAL"}})
     assert (
         "HTTP 500"
-        in measure(provider(play_reporting), env=key_env(play_key, google_oauth)).message["error"]
+        in measure(provider(play_reporting), env=key_env(play_key, google_oauth)).result["error"]
     )
 
 

@@ -32,9 +32,9 @@ def test_the_crash_free_rate_and_its_sample(measure, sentry) -> None:
     sentry.report(42, "staging", RELEASE, ReleaseHealth(100, 100, 10, 10))
     run = measure(provider(sentry), env=TOKEN_ENV)
     assert run.code == 0
-    assert run.message["value"] == "0.998"  # 1 - 24/12000
-    assert run.message["sample"] == "12000"
-    assert "error" not in run.message
+    assert run.result["value"] == "0.998"  # 1 - 24/12000
+    assert run.result["sample"] == "12000"
+    assert "error" not in run.result
     # The request Sentry documents: both fields, the project id, the release as a query.
     assert sentry.requests == [
         [
@@ -47,50 +47,50 @@ def test_the_crash_free_rate_and_its_sample(measure, sentry) -> None:
             ("interval", "1h"),
         ]
     ]
-    assert run.message["resolvedQuery"].startswith("/api/0/organizations/acme/sessions/?field=")
+    assert run.result["resolvedQuery"].startswith("/api/0/organizations/acme/sessions/?field=")
     assert SENTRY_TOKEN not in run.stdout + run.stderr
 
 
 def test_a_release_without_sessions_is_no_data(measure, sentry) -> None:
     run = measure(provider(sentry, release="shop@9.9.9"), env=TOKEN_ENV)
     assert run.code == 0
-    assert "value" not in run.message and "error" not in run.message
-    assert "no data" in run.message["note"]
-    assert run.message["sample"] == "0"
+    assert "value" not in run.result and "error" not in run.result
+    assert "no data" in run.result["note"]
+    assert run.result["sample"] == "0"
 
 
 def test_no_groups_is_no_data(measure, sentry) -> None:
     sentry.fail_next(status=200, body={"start": "", "end": "", "intervals": [], "groups": []})
     run = measure(provider(sentry), env=TOKEN_ENV)
-    assert "value" not in run.message and "error" not in run.message
-    assert "no sessions" in run.message["note"]
+    assert "value" not in run.result and "error" not in run.result
+    assert "no sessions" in run.result["note"]
 
 
 def test_a_wrong_token_is_an_error_that_does_not_repeat_it(measure, sentry) -> None:
     run = measure(provider(sentry), env={"APPDEPLOY_TOKEN": "sntrys_wrong"})
     assert run.code == 0
-    assert run.message["error"] == "Sentry answered HTTP 401 Unauthorized: Invalid token"
+    assert run.result["error"] == "Sentry answered HTTP 401 Unauthorized: Invalid token"
     assert "sntrys_wrong" not in run.stdout + run.stderr
 
 
 def test_a_project_the_token_cannot_read_is_an_error(measure, sentry) -> None:
     run = measure(provider(sentry, project=7), env=TOKEN_ENV)
-    assert run.message["resolvedQuery"].count("project=7") == 1
-    assert "HTTP 403" in run.message["error"]
-    assert "permission" in run.message["error"]
+    assert run.result["resolvedQuery"].count("project=7") == 1
+    assert "HTTP 403" in run.result["error"]
+    assert "permission" in run.result["error"]
 
 
 def test_throttling_says_when_to_come_back(measure, sentry) -> None:
     sentry.throttle_next(retry_after=17)
     run = measure(provider(sentry), env=TOKEN_ENV)
-    assert "HTTP 429" in run.message["error"]
-    assert "retry after 17s" in run.message["error"]
+    assert "HTTP 429" in run.result["error"]
+    assert "retry after 17s" in run.result["error"]
 
 
 def test_a_server_error_is_an_error(measure, sentry) -> None:
     sentry.fail_next(status=503, body={"detail": "Internal Error"})
     run = measure(provider(sentry), env=TOKEN_ENV)
-    assert run.message["error"] == "Sentry answered HTTP 503 Service Unavailable: Internal Error"
+    assert run.result["error"] == "Sentry answered HTTP 503 Service Unavailable: Internal Error"
 
 
 def test_a_project_slug_is_looked_up_first_and_the_window_is_a_duration(measure, sentry) -> None:
@@ -100,26 +100,26 @@ def test_a_project_slug_is_looked_up_first_and_the_window_is_a_duration(measure,
         provider(sentry, project="shop-android", window="1h30m", sampleField="sum(session)"),
         env=TOKEN_ENV,
     )
-    assert run.message["value"] == "0.995"
-    assert run.message["sample"] == "1000"
+    assert run.result["value"] == "0.995"
+    assert run.result["sample"] == "1000"
     (request,) = sentry.requests
     assert ("project", "42") in request
     assert ("statsPeriod", "90m") in request
-    assert "project=42" in run.message["resolvedQuery"]
+    assert "project=42" in run.result["resolvedQuery"]
 
 
 def test_an_unknown_project_slug_is_an_error(measure, sentry) -> None:
     run = measure(provider(sentry, project="shop-ios"), env=TOKEN_ENV)
     assert run.code == 0
-    assert run.message["error"].startswith("Sentry answered HTTP 404 Not Found")
+    assert run.result["error"].startswith("Sentry answered HTTP 404 Not Found")
     assert sentry.requests == []
 
 
 def test_a_project_that_is_no_slug_is_a_usage_error_naming_the_field(measure, sentry) -> None:
     run = measure(provider(sentry, project="Shop Android"), env=TOKEN_ENV)
     assert run.code == 2
-    assert run.message is None
     assert "check.provider.sentry.project" in run.stderr
+    assert "check.provider.sentry.project" in run.result["error"]
     assert sentry.request_count == 0
 
 

@@ -19,16 +19,17 @@ from typing import Any
 
 import httpx
 
+from appdeploy.providers.client import DEFAULT_TIMEOUT, open_client, retry_after_seconds
 from appdeploy.providers.stores.asc_auth import asc_token
 from appdeploy.providers.stores.results import (
     StoreError,
     StoreResult,
+    call_store,
+    error_result,
     flag,
-    retry_after_seconds,
 )
 from appdeploy.providers.stores.targets import AppStoreTarget
 
-TIMEOUT = 30.0
 APP_STORE_ACTIONS = ("read", "pause", "resume", "complete")
 WANTED_STATE = {"pause": "PAUSED", "resume": "ACTIVE", "complete": "COMPLETE"}
 PHASED_RELEASES = "appStoreVersionPhasedReleases"
@@ -70,15 +71,8 @@ class AppStoreConnect:
         self.target = target
 
     def call(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, f"{self.target.base_url}{path}", **kwargs)
-        except httpx.HTTPError as error:
-            raise StoreError(
-                f"no answer on {doing}: {type(error).__name__}", retryable=True
-            ) from None
-        if not response.is_success:
-            raise asc_error(response, doing)
-        return response.json() if response.content else {}
+        url = f"{self.target.base_url}{path}"
+        return call_store(self.client, method, url, doing, asc_error, **kwargs)
 
     def version_id(self) -> str:
         target = self.target
@@ -156,7 +150,7 @@ def run_app_store_action(
     env = os.environ if environ is None else environ
     try:
         token = asc_token(env, time.time())
-        with (client_factory or (lambda: httpx.Client(timeout=TIMEOUT)))() as client:
+        with (client_factory or (lambda: open_client(DEFAULT_TIMEOUT)))() as client:
             client.headers["Authorization"] = f"Bearer {token}"
             store = AppStoreConnect(client, target)
             release = store.phased_release(store.version_id())
@@ -166,4 +160,4 @@ def run_app_store_action(
                 return phased_result(release, changed=False)
             return phased_result(store.set_state(str(release["id"]), wanted), changed=True)
     except StoreError as error:
-        return error.result()
+        return error_result(error)

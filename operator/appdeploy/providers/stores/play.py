@@ -13,18 +13,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from appdeploy.providers.stores.google_auth import KEY_ENV, access_token, read_key
-from appdeploy.providers.stores.play_errors import play_error, transport_error
-from appdeploy.providers.stores.results import StoreError, StoreResult, flag
+from appdeploy.providers.client import DEFAULT_TIMEOUT, open_client
+from appdeploy.providers.google_auth import (
+    KEY_ENV,
+    BadServiceAccount,
+    ServiceAccount,
+    access_token,
+    parse_service_account,
+)
+from appdeploy.providers.result import ProviderError
+from appdeploy.providers.stores.play_errors import play_error
+from appdeploy.providers.stores.results import (
+    StoreError,
+    StoreResult,
+    call_store,
+    error_result,
+    flag,
+)
 from appdeploy.providers.stores.targets import GooglePlayTarget
 
-TIMEOUT = 30.0
+PLAY_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 PLAY_ACTIONS = ("read", "set-fraction", "halt", "resume", "complete")
 
 Release = dict[str, Any]
@@ -133,13 +147,7 @@ class PlayEdit:
         self.edit_id = ""
 
     def call(self, method: str, url: str, doing: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as error:
-            raise transport_error(error, doing) from None
-        if not response.is_success:
-            raise play_error(response, doing)
-        return response.json() if response.content else {}
+        return call_store(self.client, method, url, doing, play_error, **kwargs)
 
     def open(self) -> None:
         edit = self.call(
@@ -202,19 +210,30 @@ def run_play_action(
     target: GooglePlayTarget,
     fraction: float | None = None,
     *,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     client_factory: Callable[[], httpx.Client] | None = None,
 ) -> StoreResult:
-    """Carry out ``action`` on the target's release; a StoreError becomes an error result."""
+    """Carry out ``action`` on the target's release; a failure becomes an error result.
+
+    The token exchange's failures (ProviderError) say whether a retry helps
+    just as the Play calls' (StoreError) do.
+    """
     env = os.environ if environ is None else environ
     try:
-        key = read_key(env.get(KEY_ENV))
-        with (client_factory or (lambda: httpx.Client(timeout=TIMEOUT)))() as client:
-            token = access_token(client, key)
+        account = _service_account(env)
+        with (client_factory or (lambda: open_client(DEFAULT_TIMEOUT)))() as client:
+            token = access_token(client, account, PLAY_SCOPE)
             client.headers["Authorization"] = f"Bearer {token}"
             return _run(PlayEdit(client, target), action, fraction)
-    except StoreError as error:
-        return error.result()
+    except ProviderError as error:
+        return error_result(error)
+
+
+def _service_account(environ: Mapping[str, str]) -> ServiceAccount:
+    try:
+        return parse_service_account(environ.get(KEY_ENV, ""), KEY_ENV)
+    except BadServiceAccount as error:
+        raise StoreError(str(error), retryable=False) from None
 
 
 def _run(edit: PlayEdit, action: str, fraction: float | None) -> StoreResult:

@@ -17,7 +17,8 @@ from typing import Any
 
 import httpx
 
-from appdeploy.providers.stores.results import StoreError, retry_after_seconds
+from appdeploy.providers.client import retry_after_seconds
+from appdeploy.providers.stores.results import StoreError
 
 GONE_EDIT_HINTS = ("edit has been deleted", "edit has expired", "please create a new edit")
 
@@ -68,8 +69,3 @@ def play_error(response: httpx.Response, doing: str) -> StoreError:
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
     return StoreError(text, retryable=False)
-
-
-def transport_error(error: httpx.HTTPError, doing: str) -> StoreError:
-    """No answer at all (refused, reset, timed out): the store may well answer next time."""
-    return StoreError(f"no answer on {doing}: {type(error).__name__}", retryable=True)

@@ -2,13 +2,19 @@
 
 The planner reads the termination message as a map of strings
 (docs/run-semantics.md), so every value is a string here, booleans included
-("true"/"false").
+("true"/"false"). Errors are ProviderErrors (StoreError is one), so a failed
+token exchange and a store's refusal become the same ``{"error",
+"retryable"}``; ``call_store`` is the one way both stores are called.
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from appdeploy.providers.result import ProviderError
 
 StoreResult = dict[str, str]
 
@@ -16,21 +22,19 @@ MAX_MESSAGE = 400
 """Characters of a store's error message kept: the termination message holds 4 KiB in all."""
 
 
-class StoreError(Exception):
-    """The store refused or failed; ``retryable`` says whether the same action may work later."""
+class StoreError(ProviderError):
+    """The store refused or failed; ``retryable`` (required here) says whether a retry may work."""
 
     def __init__(self, message: str, *, retryable: bool, retry_after: str = "") -> None:
-        super().__init__(message)
-        self.message = message[:MAX_MESSAGE]
-        self.retryable = retryable
-        self.retry_after = retry_after
-        """Seconds the store asked us to wait (429), empty when it did not say."""
+        super().__init__(message, retryable=retryable, retry_after=retry_after)
 
-    def result(self) -> StoreResult:
-        answer = {"error": self.message, "retryable": "true" if self.retryable else "false"}
-        if self.retry_after:
-            answer["retryAfter"] = self.retry_after
-        return answer
+
+def error_result(error: ProviderError) -> StoreResult:
+    """The termination message of a failed action: ``error``, ``retryable``, ``retryAfter``."""
+    answer = {"error": error.message[:MAX_MESSAGE], "retryable": flag(error.retryable)}
+    if error.retry_after:
+        answer["retryAfter"] = error.retry_after
+    return answer
 
 
 def flag(value: bool) -> str:
@@ -38,16 +42,33 @@ def flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def retry_after_seconds(header: str | None, now: float | None = None) -> str:
-    """The ``Retry-After`` header as whole seconds: it may be seconds or an HTTP date."""
-    if not header:
-        return ""
-    text = header.strip()
-    if text.isdigit():
-        return text
+def call_store(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    doing: str,
+    refusal: Callable[[httpx.Response, str], StoreError],
+    **options: Any,
+) -> Any:
+    """One request to a store: its JSON answer (``{}`` when empty), or the StoreError for it.
+
+    ``doing`` names the step in the error ("update track production"). No
+    answer at all (refused, reset, timed out) is retryable: the store may well
+    answer next time. A non-2xx answer is the store's to explain: ``refusal``
+    applies its rules (Play's, Apple's).
+    """
     try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return ""
-    wait = when.timestamp() - (time.time() if now is None else now)
-    return str(max(0, round(wait)))
+        response = client.request(method, url, **options)
+    except httpx.HTTPError as error:
+        raise StoreError(f"no answer on {doing}: {type(error).__name__}", retryable=True) from None
+    if not response.is_success:
+        raise refusal(response, doing)
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        raise StoreError(
+            f"{doing}: the store answered {response.status_code} with something that is not JSON",
+            retryable=True,
+        ) from None

@@ -9,13 +9,14 @@ Credentials are never part of the target: the Job gets them from Secrets.
 from __future__ import annotations
 
 import ipaddress
-import json
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
+
+from appdeploy.providers.job_input import UsageError, json_object_from_env
 
 TARGET_ENV = "APPDEPLOY_ROLLOUT_TARGET"
 
@@ -25,7 +26,7 @@ APP_STORE_BASE_URL = "https://api.appstoreconnect.apple.com"
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
-class TargetError(ValueError):
+class TargetError(UsageError):
     """The target cannot be used; the message names the field at fault."""
 
 
@@ -148,14 +149,10 @@ def _problem(error: Any) -> str:
 
 def parse_target(model: type[T], raw: str | None) -> T:
     """The target from its JSON, or TargetError naming the field at fault."""
-    if raw is None or not raw.strip():
-        raise TargetError(f"{TARGET_ENV} is not set: the rollout target as JSON")
     try:
-        data = json.loads(raw)
-    except ValueError as error:
-        raise TargetError(f"{TARGET_ENV} is not JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise TargetError(f"{TARGET_ENV} must be a JSON object of the target's fields")
+        data = json_object_from_env(TARGET_ENV, raw, "the rollout target")
+    except UsageError as error:
+        raise TargetError(str(error)) from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
