@@ -7,6 +7,7 @@ docstring becomes its description in the generated CRD.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import (
@@ -67,6 +68,11 @@ class StatusModel(ApiModel):
     def to_wire(self) -> dict[str, object]:
         """The JSON-ready dict written to the status subresource."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+
+
+def exactly_one_of(names: Iterable[str]) -> str:
+    """The CEL rule that exactly one of the optional fields ``names`` is set."""
+    return " + ".join(f"(has(self.{name}) ? 1 : 0)" for name in names) + " == 1"
 
 
 def cel_rules(*rules: tuple[str, str, str]) -> ConfigDict:

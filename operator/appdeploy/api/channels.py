@@ -14,7 +14,14 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, StatusModel, cel_rules
+from appdeploy.api.base import (
+    ApiModel,
+    DnsLabel,
+    NonEmptyStr,
+    StatusModel,
+    cel_rules,
+    exactly_one_of,
+)
 from appdeploy.api.status import Condition
 from appdeploy.api.timestamps import Timestamp
 
@@ -101,9 +108,7 @@ class DeliveryGuarantee(StrEnum):
 class NotificationChannelSpec(ApiModel):
     """A destination for hand-off messages: exactly one transport."""
 
-    model_config = cel_rules(
-        (" + ".join(f"(has(self.{t}) ? 1 : 0)" for t in TRANSPORTS) + " == 1", ONE_TRANSPORT, "")
-    )
+    model_config = cel_rules((exactly_one_of(TRANSPORTS), ONE_TRANSPORT, ""))
 
     slack: SlackTransport | None = None
     """Post to a Slack conversation."""

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StrictInt
 
 from appdeploy.api.approvers import Approvers
-from appdeploy.api.base import ApiModel, NonEmptyStr, cel_rules, fits_int64
+from appdeploy.api.base import ApiModel, NonEmptyStr, cel_rules, exactly_one_of, fits_int64
 from appdeploy.api.durations import Duration
 from appdeploy.api.pod import KeyRef
 
@@ -157,7 +157,7 @@ class CheckProvider(ApiModel):
 
     model_config = cel_rules(
         (
-            " + ".join(f"(has(self.{kind}) ? 1 : 0)" for kind in PROVIDERS) + " == 1",
+            exactly_one_of(PROVIDERS),
             ONE_PROVIDER,
             "",
         )

@@ -196,11 +196,15 @@ def generate_main(
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
-    text = render()
-    if args.output is None:
+    return write_generated(render(), args.output)
+
+
+def write_generated(text: str, output: Path | None) -> int:
+    """Write a generated file to ``output`` (LF line ends), or to stdout; exit code 0."""
+    if output is None:
         sys.stdout.write(text)
     else:
-        args.output.write_text(text, encoding="utf-8", newline="\n")
+        output.write_text(text, encoding="utf-8", newline="\n")
     return 0
 
 

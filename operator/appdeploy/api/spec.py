@@ -16,7 +16,14 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
 from appdeploy.api.approvers import Approvers
 from appdeploy.api.attest import AttestValues
-from appdeploy.api.base import ApiModel, DnsLabel, NonEmptyStr, cel_rules, fits_int64
+from appdeploy.api.base import (
+    ApiModel,
+    DnsLabel,
+    NonEmptyStr,
+    cel_rules,
+    exactly_one_of,
+    fits_int64,
+)
 from appdeploy.api.checks import CheckSpec
 from appdeploy.api.durations import Duration
 from appdeploy.api.notify import GateNotify, ReleaseNotify
@@ -141,7 +148,7 @@ class Step(ApiModel):
 
     model_config = cel_rules(
         (
-            " + ".join(f"(has(self.{kind}) ? 1 : 0)" for kind in StepType) + " == 1",
+            exactly_one_of(StepType),
             ONE_KIND,
             "",
         ),

@@ -11,12 +11,11 @@ committed copies are stale. Run ``python -m appdeploy.api.template_crd
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from appdeploy.api.crd import GROUP, appdeploy_crd, object_schema, render_yaml
+from appdeploy.api.crd import GROUP, appdeploy_crd, object_schema, render_yaml, write_generated
 from appdeploy.api.structural_schema import structural_schema
 from appdeploy.api.templates import (
     CLUSTER_TEMPLATE_KIND,
@@ -62,12 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", choices=(TEMPLATE_KIND, CLUSTER_TEMPLATE_KIND), required=True)
     parser.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
-    text = render_yaml(build_template_crd(args.kind))
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text, encoding="utf-8", newline="\n")
-    return 0
+    return write_generated(render_yaml(build_template_crd(args.kind)), args.output)
 
 
 if __name__ == "__main__":
